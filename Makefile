@@ -1,0 +1,35 @@
+# The commands a newcomer types: `make demo` and `make test`. Everything else is here for them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+# Prefect stays inside the project (no ~/.prefect), starts patiently on small machines, phones nobody.
+export PREFECT_HOME := $(CURDIR)/.prefect
+export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+export PREFECT_UI_ENABLED := false
+export PYTHONUNBUFFERED := 1
+
+.PHONY: setup demo test bench clean
+
+setup: $(STAMP)
+
+# Re-installs only when the declared dependencies or the pins change; otherwise a no-op.
+$(STAMP): pyproject.toml constraints.txt
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
+	touch $(STAMP)
+
+demo: setup
+	$(BIN)/tintype demo --out demo-out
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+bench: setup
+	mkdir -p bench-out
+	$(BIN)/python benchmarks/shards.py --out bench-out/shards.json
+
+clean:
+	rm -rf $(VENV) .prefect demo-out bench-out

@@ -1,0 +1,105 @@
+"""build-dataset: a folder of images -> Lab WebDataset shards + dataset card in DATA/shards/."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_progress_artifact, create_table_artifact, update_progress_artifact
+
+from flows.bounded_submit import map_bounded
+from flows.isolated_process import run_isolated
+from flows.retry_policy import retrying
+from preprocessing.dataset_card import build_card, write_card
+from preprocessing.image_inventory import iter_image_files
+from preprocessing.lab_codec import DEFAULT_CODEC
+from preprocessing.shard_part import PartResult, write_part
+from preprocessing.shard_plan import ShardPlan, ShardSettings, plan_shards
+
+SHARDS_SUBDIR = "shards"
+
+
+@task(name="plan-shards", **retrying())
+def plan_shards_task(images: str, shard_dir: str, settings: dict) -> str:
+    plan = plan_shards(iter_image_files(images), shard_dir, ShardSettings(**settings))
+    return str(plan.save())
+
+
+@task(name="write-shard-part", **retrying())
+def write_part_task(plan_path: str, split: str, part: int) -> dict:
+    result = run_isolated(write_part, plan_path, split, part)
+    return asdict(result)
+
+
+@task(name="write-dataset-card", **retrying())
+def write_card_task(plan_path: str, results: list[dict]) -> str:
+    plan = ShardPlan.load(plan_path)
+    return str(write_card(plan.shard_dir, build_card(plan, [PartResult(**r) for r in results])))
+
+
+@flow(name="build-dataset", log_prints=True)
+def build_dataset(
+    images: str,
+    out: str = "data",
+    size: int = 256,
+    val_fraction: float = 0.05,
+    workers: int = 2,
+    centre_crop: bool = False,
+    codec: str = DEFAULT_CODEC,
+    part_size: int = 1000,
+) -> str:
+    """Convert the images under `images` to Lab shards in `out`/shards; returns the card's path."""
+    logger = get_run_logger()
+    started = time.perf_counter()
+    shard_dir = str(Path(out) / SHARDS_SUBDIR)
+    settings = ShardSettings(
+        short_side=size, centre_crop=centre_crop, codec=codec, val_fraction=val_fraction, part_size=part_size
+    )
+    plan_path = plan_shards_task(images, shard_dir, asdict(settings))
+    plan = ShardPlan.load(plan_path)
+    part_ids = plan.part_ids()
+    logger.info("%d images in, %d parts to write with %d workers", plan.inputs, len(part_ids), workers)
+
+    progress_id = create_progress_artifact(progress=0.0, description="shard parts written")
+    done = []
+
+    def on_part(result: dict) -> None:
+        done.append(result)
+        update_progress_artifact(progress_id, progress=100.0 * len(done) / max(len(part_ids), 1))
+
+    results = map_bounded(write_part_task, [(plan_path, s, p) for s, p in part_ids], workers, on_part)
+    card_path = write_card_task(plan_path, results)
+    _publish_summary(plan, results, time.perf_counter() - started, card_path)
+    return card_path
+
+
+def _publish_summary(plan: ShardPlan, results: list[dict], seconds: float, card_path: str) -> None:
+    rows = []
+    for split in ("train", "val"):
+        mine = [r for r in results if r["split"] == split]
+        rows.append(
+            {
+                "split": split,
+                "images in": sum(r["images_in"] for r in mine),
+                "samples written": sum(s["samples"] for r in mine for s in r["shards"]),
+                "shards": sum(len(r["shards"]) for r in mine),
+                "bytes": sum(s["bytes"] for r in mine for s in r["shards"]),
+                "skipped": sum(len(r["skipped"]) for r in mine),
+            }
+        )
+    rows.append(
+        {
+            "split": "all",
+            "images in": plan.inputs,
+            "samples written": sum(r["samples written"] for r in rows),
+            "shards": sum(r["shards"] for r in rows),
+            "bytes": sum(r["bytes"] for r in rows),
+            "skipped": sum(r["skipped"] for r in rows) + len(plan.duplicates),
+        }
+    )
+    rows[-1]["images/s"] = round(plan.inputs / seconds, 2) if seconds else None
+    create_table_artifact(
+        key="build-dataset-summary", table=rows, description=f"Lab shards written; card at {card_path}"
+    )

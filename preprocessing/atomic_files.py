@@ -1,0 +1,47 @@
+"""Atomic writes: write to a temporary name in the same folder, flush to disk, then rename.
+
+A reader (or a re-run after a kill) sees either the old state or the whole new file, never a part.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+
+def fsync_file(path: str | Path) -> None:
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def publish(temporary: str | Path, final: str | Path) -> None:
+    """fsync `temporary`, then rename it to `final` (same filesystem)."""
+    fsync_file(temporary)
+    os.replace(temporary, final)
+
+
+def write_bytes_atomic(path: str | Path, data: bytes) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write_json_atomic(path: str | Path, value: Any) -> None:
+    write_bytes_atomic(path, (json.dumps(value, indent=1, sort_keys=False) + "\n").encode())
+
+
+def read_json(path: str | Path) -> Any:
+    with open(path, "rb") as handle:
+        return json.load(handle)

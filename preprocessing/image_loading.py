@@ -1,0 +1,94 @@
+"""Open any Pillow-readable image safely and normalise it to 8-bit RGB.
+
+Safety: the pixel count is checked from the header before any pixel is decoded (decompression
+bombs), and the whole image is decoded (truncated files fail here, not later in a worker).
+Normalisation: EXIF orientation applied; CMYK, palette (with transparency), LA/RGBA, 16-bit and
+float modes all become RGB. Transparent areas are composited on white, the usual paper colour.
+Animated images: the first frame is used.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from preprocessing.image_errors import ImageRejected
+
+DEFAULT_MAX_PIXELS = 64_000_000  # a 8000 x 8000 scan; bigger is refused as a likely bomb
+
+ImageSource = str | os.PathLike | bytes | BinaryIO
+
+
+def _as_file(source: ImageSource) -> str | BinaryIO:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return io.BytesIO(bytes(source))
+    if isinstance(source, os.PathLike):
+        return os.fspath(source)
+    return source
+
+
+def open_checked(source: ImageSource, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
+    """Open and fully decode an image, refusing bombs and corrupt data. Mode is left as stored."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(_as_file(source))
+            width, height = image.size
+            if width * height > max_pixels:
+                raise ImageRejected("too-large", f"{width}x{height} exceeds {max_pixels} pixels")
+            image.load()
+    except ImageRejected:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise ImageRejected("too-large", str(error)) from error
+    except FileNotFoundError:
+        raise
+    except Exception as error:  # Pillow raises OSError, SyntaxError, ValueError, struct.error ...
+        raise ImageRejected("corrupt", f"{type(error).__name__}: {error}") from error
+    return image
+
+
+def _high_bit_depth_to_8bit(image: Image.Image) -> Image.Image:
+    array = np.asarray(image)
+    if image.mode == "F":
+        scaled = np.clip(array, 0.0, 1.0) * 255.0 if array.max(initial=0.0) <= 1.0 else np.clip(array, 0, 255)
+    else:
+        # I;16* and I hold 16-bit scans (PNG/TIFF); wider ranges are rare, so scale by the real peak.
+        peak = 65535.0 if array.max(initial=0) <= 65535 else float(array.max())
+        scaled = array.astype(np.float64) * (255.0 / peak)
+    return Image.fromarray(np.rint(scaled).astype(np.uint8), mode="L")
+
+
+def _flatten_alpha(image: Image.Image) -> Image.Image:
+    rgba = image.convert("RGBA")
+    background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+    return Image.alpha_composite(background, rgba).convert("RGB")
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """Any Pillow mode -> 8-bit RGB, with EXIF orientation applied."""
+    image = ImageOps.exif_transpose(image)
+    mode = image.mode
+    if mode.startswith("I") or mode == "F":
+        return _high_bit_depth_to_8bit(image).convert("RGB")
+    if mode in ("RGBA", "LA", "PA", "RGBa", "La") or (mode == "P" and "transparency" in image.info):
+        return _flatten_alpha(image)
+    if mode != "RGB":
+        return image.convert("RGB")
+    return image
+
+
+def load_rgb(source: ImageSource, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
+    """Open, check and normalise: the one entry point the stages use to read an image."""
+    return to_rgb(open_checked(source, max_pixels=max_pixels))
+
+
+def read_bytes(path: str | Path) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read()
