@@ -2,4 +2,7 @@
 
 from flows.commands import build_dataset_command, demo_command
 
-COMMAND_MODULES = [build_dataset_command, demo_command]
+COMMAND_MODULES = [
+    build_dataset_command,
+    demo_command,
+]
