@@ -1,0 +1,98 @@
+"""The model bundle: the folder the inference stage loads.
+
+    bundle/
+      weights.pt     generator state_dict (tensors only: torch.load(weights_only=True) is safe)
+      config.json    plain data that rebuilds the generator (model_factory.build_model), with "kind"
+      dataset.json   the dataset card it was trained on
+      metrics.json   its last evaluation
+      version.txt    "tintype-<kind>-<first 12 hex of the weights' sha256>"
+
+The folder is written under a temporary name beside `out_dir` and renamed into place, so a reader
+sees the old bundle or the new one, never a half-written folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from preprocessing.atomic_files import read_json, write_bytes_atomic, write_json_atomic
+from training.model_factory import build_model
+
+BUNDLE_FILES = ("weights.pt", "config.json", "dataset.json", "metrics.json", "version.txt")
+
+
+@dataclass
+class LoadedBundle:
+    model: nn.Module
+    config: dict[str, Any]
+    card: dict[str, Any]
+    metrics: dict[str, Any] = field(default_factory=dict)
+    version: str = ""
+
+
+def plain_module(model: nn.Module) -> nn.Module:
+    """Unwrap DistributedDataParallel and torch.compile so the state_dict keys are the plain model's."""
+    model = getattr(model, "module", model)
+    return getattr(model, "_orig_mod", model)
+
+
+def generator_state_bytes(model: nn.Module) -> bytes:
+    state = {name: tensor.detach().to("cpu").contiguous() for name, tensor in plain_module(model).state_dict().items()}
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    return buffer.getvalue()
+
+
+def export_bundle(
+    model: nn.Module, config: dict[str, Any], card: dict[str, Any], metrics: dict[str, Any], out_dir: str | Path
+) -> Path:
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    weights = generator_state_bytes(model)
+    version = f"tintype-{config['kind']}-{hashlib.sha256(weights).hexdigest()[:12]}"
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
+    try:
+        staging.chmod(0o755)  # mkdtemp makes it private; a bundle is meant to be shared
+        write_bytes_atomic(staging / "weights.pt", weights)
+        write_json_atomic(staging / "config.json", config)
+        write_json_atomic(staging / "dataset.json", card)
+        write_json_atomic(staging / "metrics.json", {**metrics, "version": version})
+        write_bytes_atomic(staging / "version.txt", (version + "\n").encode())
+        if out_dir.exists():
+            # Swap: move the old bundle aside first, so the rename below never meets a full folder.
+            retired = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
+            os.replace(out_dir, retired)
+            os.replace(staging, out_dir)
+            shutil.rmtree(retired, ignore_errors=True)
+        else:
+            os.replace(staging, out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return out_dir
+
+
+def load_bundle(path: str | Path, device: str | torch.device = "cpu") -> LoadedBundle:
+    path = Path(path)
+    missing = [name for name in BUNDLE_FILES if not (path / name).is_file()]
+    if missing:
+        raise FileNotFoundError(f"not a tintype model bundle: {path} lacks {', '.join(missing)}")
+    config = read_json(path / "config.json")
+    model = build_model(config)
+    state = torch.load(path / "weights.pt", map_location="cpu", weights_only=True)
+    model.load_state_dict(state)
+    model.to(device).eval()
+    metrics = read_json(path / "metrics.json")
+    version = (path / "version.txt").read_text().strip()
+    return LoadedBundle(model=model, config=config, card=read_json(path / "dataset.json"), metrics=metrics, version=version)
