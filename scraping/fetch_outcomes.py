@@ -1,0 +1,41 @@
+"""Why a URL did not end up in the store: one exception carrying a manifest status and a short code.
+
+Statuses (the manifest's `status` field):
+- ok       stored in raw/
+- refused  a policy said no (robots, X-Robots-Tag, meta robots, scheme, private address); final
+- invalid  the response is not an acceptable image (not-image, too-big, too-large, corrupt); final
+- error    the fetch failed (timeout, connection, HTTP error, redirect loop); retried by a re-run
+           until the URL has `max_attempts` attempts
+"""
+
+from __future__ import annotations
+
+OK = "ok"
+REFUSED = "refused"
+INVALID = "invalid"
+ERROR = "error"
+FINAL_STATUSES = frozenset({OK, REFUSED, INVALID})
+
+
+class FetchOutcome(Exception):
+    """A URL's non-ok end: `status` as above, `code` short and machine-readable, `detail` for people."""
+
+    status = ERROR
+
+    def __init__(self, code: str, detail: str = "", http_status: int | None = None) -> None:
+        super().__init__(f"{code}: {detail}" if detail else code)
+        self.code = code
+        self.detail = detail
+        self.http_status = http_status
+
+
+class Refused(FetchOutcome):
+    status = REFUSED
+
+
+class Invalid(FetchOutcome):
+    status = INVALID
+
+
+class FetchError(FetchOutcome):
+    status = ERROR

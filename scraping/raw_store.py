@@ -1,0 +1,114 @@
+"""The raw store (DATA/raw/): content-addressed image files and the manifest parts that describe them.
+
+    raw/ab/abcdef0123....jpg         one file per distinct content (sha256 of the bytes)
+    raw/manifest/<batch>-<n>-<id>.jsonl   one JSON line per attempted URL (images and pages)
+
+A manifest part is written whole, atomically, by the task that made it, and never changed; a re-run
+adds parts. The latest word on a URL is the union of all parts: a final status (ok, refused,
+invalid) ends it, error rows count as attempts.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from scraping.atomic_write import write_bytes_atomic
+from scraping.fetch_outcomes import ERROR, FINAL_STATUSES, OK
+
+MANIFEST_DIR = "manifest"
+
+
+@dataclass
+class UrlHistory:
+    status: str | None = None  # the final status, if any
+    attempts: int = 0  # rows for this URL (errors and the final one)
+    sha256: str | None = None
+
+
+class RawStore:
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+        self.manifest_dir = self.root / MANIFEST_DIR
+
+    def relative_image_path(self, sha256: str, extension: str) -> str:
+        return f"{sha256[:2]}/{sha256}{extension}"
+
+    def put(self, data: bytes, sha256: str, extension: str) -> str:
+        """Store `data` under its hash (once; equal content from other URLs shares the file)."""
+        relative = self.relative_image_path(sha256, extension)
+        path = self.root / relative
+        if not (path.is_file() and path.stat().st_size == len(data)):
+            write_bytes_atomic(path, data)
+        return relative
+
+    def part_paths(self) -> list[Path]:
+        if not self.manifest_dir.is_dir():
+            return []
+        return sorted(p for p in self.manifest_dir.glob("*.jsonl") if not p.name.startswith("."))
+
+    def rows(self) -> Iterator[dict[str, Any]]:
+        for part in self.part_paths():
+            with open(part, encoding="utf-8") as handle:
+                for line in handle:
+                    if line.strip():
+                        yield json.loads(line)
+
+    def history(self) -> dict[str, UrlHistory]:
+        """Image URL -> what earlier runs did with it."""
+        found: dict[str, UrlHistory] = {}
+        for row in self.rows():
+            if row.get("kind") != "image":
+                continue
+            entry = found.setdefault(row["url"], UrlHistory())
+            entry.attempts += 1
+            if row.get("status") in FINAL_STATUSES and entry.status is None:
+                entry.status = row["status"]
+                entry.sha256 = row.get("sha256")
+        return found
+
+
+class ManifestWriter:
+    """Collects rows from many threads; each flush publishes them as one new part."""
+
+    def __init__(self, store: RawStore, batch: str, flush_rows: int = 500) -> None:
+        self.store = store
+        self.batch = batch
+        self.flush_rows = max(1, flush_rows)
+        self._rows: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self._parts = 0
+        self._run_id = uuid.uuid4().hex[:8]
+
+    def add(self, row: dict[str, Any]) -> None:
+        with self._lock:
+            self._rows.append(row)
+            if len(self._rows) >= self.flush_rows:
+                self._flush_locked()
+
+    def flush(self) -> None:
+        with self._lock:
+            self._flush_locked()
+
+    def _flush_locked(self) -> None:
+        if not self._rows:
+            return
+        payload = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in self._rows).encode("utf-8")
+        name = f"{self.batch}-{self._run_id}-{self._parts:05d}.jsonl"
+        write_bytes_atomic(self.store.manifest_dir / name, payload)
+        self._parts += 1
+        self._rows = []
+
+
+def is_retriable(entry: UrlHistory | None, max_attempts: int) -> bool:
+    """Should this URL be fetched (again)?"""
+    if entry is None:
+        return True
+    return entry.status is None and entry.attempts < max_attempts
+
+
+__all__ = ["RawStore", "ManifestWriter", "UrlHistory", "is_retriable", "OK", "ERROR"]

@@ -1,0 +1,102 @@
+"""Read a URL list: plain text (one per line, # comments), CSV/TSV, JSON Lines or Parquet with a `url` column.
+
+Optional columns carried along: `alt` (or `caption`, `text`) and `title`. Parquet needs pyarrow
+(the `parquet` extra); every other format needs only the standard library.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+ALT_COLUMNS = ("alt", "caption", "text")
+
+
+@dataclass(frozen=True)
+class ListedUrl:
+    url: str
+    alt: str = ""
+    title: str = ""
+
+
+class UrlListError(ValueError):
+    """A URL list that cannot be read; the message names the file and the line or column."""
+
+
+def _from_record(record: dict, where: str) -> ListedUrl | None:
+    if "url" not in record:
+        raise UrlListError(f"{where}: no 'url' field (fields: {sorted(record)})")
+    url = record.get("url")
+    if url is None or not str(url).strip():
+        return None
+    alt = next((str(record[c]) for c in ALT_COLUMNS if record.get(c)), "")
+    return ListedUrl(str(url).strip(), alt, str(record.get("title") or ""))
+
+
+def _read_text(path: Path) -> Iterator[ListedUrl]:
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            line = line.strip()
+            if line and not line.startswith("#"):
+                yield ListedUrl(line)
+
+
+def _read_csv(path: Path, delimiter: str) -> Iterator[ListedUrl]:
+    with open(path, encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle, delimiter=delimiter)
+        if not reader.fieldnames or "url" not in reader.fieldnames:
+            raise UrlListError(f"{path}: no 'url' column in the header {reader.fieldnames}")
+        for number, row in enumerate(reader, start=2):
+            if (entry := _from_record(row, f"{path}:{number}")) is not None:
+                yield entry
+
+
+def _read_jsonl(path: Path) -> Iterator[ListedUrl]:
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise UrlListError(f"{path}:{number}: not JSON ({error.msg})") from error
+            if not isinstance(record, dict):
+                raise UrlListError(f"{path}:{number}: expected an object with a 'url' field")
+            if (entry := _from_record(record, f"{path}:{number}")) is not None:
+                yield entry
+
+
+def _read_parquet(path: Path) -> Iterator[ListedUrl]:
+    try:
+        import pyarrow.parquet as parquet
+    except ImportError as error:
+        raise UrlListError(f"{path}: reading Parquet needs pyarrow (pip install 'tintype[parquet]')") from error
+    table = parquet.ParquetFile(path)
+    names = table.schema_arrow.names
+    if "url" not in names:
+        raise UrlListError(f"{path}: no 'url' column (columns: {names})")
+    wanted = ["url"] + [c for c in (*ALT_COLUMNS, "title") if c in names]
+    for batch in table.iter_batches(columns=wanted, batch_size=65536):
+        for record in batch.to_pylist():
+            if (entry := _from_record(record, str(path))) is not None:
+                yield entry
+
+
+def read_url_list(path: str | Path) -> Iterator[ListedUrl]:
+    """Entries in file order (duplicates kept: the runner canonicalises and dedups)."""
+    path = Path(path)
+    if not path.is_file():
+        raise UrlListError(f"URL list not found: {path}")
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return _read_csv(path, ",")
+    if suffix == ".tsv":
+        return _read_csv(path, "\t")
+    if suffix in (".jsonl", ".ndjson"):
+        return _read_jsonl(path)
+    if suffix in (".parquet", ".pq"):
+        return _read_parquet(path)
+    return _read_text(path)

@@ -1,0 +1,245 @@
+"""A real gallery site on 127.0.0.1, built from real photos in ../shared/data (read in place).
+
+Every hostile endpoint the scraper must survive lives here too; `GallerySite.hits` records each
+request (path, monotonic time) so tests can check what was, and was not, fetched.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import threading
+import time
+import zlib
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from scraping.scrape_settings import ScrapeSettings
+
+PRIVATE_TARGET = "http://10.255.255.1/latest/meta-data/x.jpg"  # refused by the guard before any connection
+
+
+def bomb_png(side: int = 20000) -> bytes:
+    """A 1-bit PNG claiming side x side pixels: ~50 KB on the wire, side^2 pixels once decoded."""
+    row = b"\x00" + b"\x00" * ((side + 7) // 8)
+    compressor = zlib.compressobj(9)
+    body = b"".join(compressor.compress(row) for _ in range(side)) + compressor.flush()
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
+
+
+def _thumbnail(data: bytes) -> bytes:
+    image = Image.open(io.BytesIO(data)).convert("RGB")
+    image.thumbnail((64, 64))
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=80)
+    return buffer.getvalue()
+
+
+@dataclass
+class GallerySite:
+    photos: dict[str, bytes]  # "/img/<name>.jpg" -> bytes of a real photo
+    pages: dict[str, str] = field(default_factory=dict)
+    hits: list[tuple[str, float]] = field(default_factory=list)
+    base: str = ""
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    counters: dict[str, int] = field(default_factory=dict)
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def count(self, path: str) -> int:
+        with self.lock:
+            self.counters[path] = self.counters.get(path, 0) + 1
+            return self.counters[path]
+
+    def requests_for(self, path: str) -> list[float]:
+        return [t for p, t in self.hits if p == path]
+
+
+def _gallery_pages(site: GallerySite) -> None:
+    lic = '<link rel="license" href="https://creativecommons.org/licenses/by-sa/4.0/">'
+    pixel = "data:image/gif;base64,R0lGODlhAQABAAAAACw="
+    site.pages["/gallery/page1.html"] = f"""<!doctype html><html><head><title>Gallery 1</title>{lic}
+<meta property="og:image" content="/img/p6.jpg"><link rel="next" href="page2.html"></head><body>
+<img src="/img/p0-640.jpg" srcset="/img/p0-640.jpg 640w, /img/p0-1280.jpg 1280w" alt="srcset photo" title="Zero">
+<img src="{pixel}" data-src="/img/p1.jpg" alt="lazy photo">
+<img src="{pixel}" data-srcset="/img/p2-small.jpg 1x, /img/p2.jpg 2x" alt="lazy srcset">
+<img class="lazy" data-original="/img/p3.jpg" alt="data-original photo">
+<picture><source srcset="/img/p4-640.jpg 640w, /img/p4.jpg 1280w" type="image/jpeg"><img src="/img/p4-fallback.jpg" alt="picture photo"></picture>
+<figure><a href="/img/p5.jpg"><img src="/thumb/p5.jpg" alt="thumb five"></a><figcaption>Photo five</figcaption>
+<a rel="license" href="https://creativecommons.org/licenses/by/4.0/">CC BY 4.0</a></figure>
+<img src="/img/p1.jpg#again" alt="same URL again"><img src="/dup/p1-copy.jpg" alt="same bytes, other URL">
+<a href="/about.html">about</a> <a href="/files/report.pdf">report</a> <a href="mailto:curator@example.org">mail</a>
+<a href="javascript:alert(1)">js</a> <img src="ftp://127.0.0.1/pub/x.jpg" alt="ftp"> <img src="file:///etc/passwd" alt="file">
+<img src="/private/secret.jpg" alt="robots disallowed">
+<img src="/hostile/429.jpg"><img src="/hostile/flaky.jpg"><img src="/hostile/slow.jpg"><img src="/hostile/loop-a.jpg">
+<img src="/hostile/to-private.jpg"><img src="/hostile/huge.jpg"><img src="/hostile/huge-chunked.jpg">
+<img src="/hostile/lie.jpg"><img src="/hostile/html-type.jpg"><img src="/hostile/truncated.jpg"><img src="/hostile/bomb.png">
+<img src="/hostile/noai.jpg"><img src="/hostile/other-bot-only.jpg">
+<a href="page2.html" rel="next">next</a></body></html>"""
+    site.pages["/gallery/page2.html"] = """<html><head><title>Gallery 2</title></head><body>
+<img src="/img/p7.jpg" alt="seven"><img src="/img/p8.jpg" alt="eight">
+<a href="/links.html">index</a> <a href="/private/page.html">private</a> <a href="/noimages.html">noimages</a>
+<a href="/nofollow.html">nofollow</a> <a href="page3.html" rel="next">next</a></body></html>"""
+    site.pages["/gallery/page3.html"] = """<html><body><img src="/img/p9.jpg" alt="nine">
+<a href="page1.html">back to the start</a></body></html>"""
+    site.pages["/about.html"] = "<html><body><p>About us</p><img src='/img/p10.jpg' alt='ten'></body></html>"
+    site.pages["/private/page.html"] = "<html><body><img src='/img/p11.jpg'></body></html>"
+    site.pages["/noimages.html"] = (
+        "<html><head><meta name='robots' content='noimageai'></head><body><img src='/img/p12.jpg'></body></html>"
+    )
+    site.pages["/nofollow.html"] = (
+        "<html><head><meta name='robots' content='nofollow'></head><body><img src='/img/p13.jpg'>"
+        "<a href='/behind-nofollow.html'>x</a></body></html>"
+    )
+    site.pages["/behind-nofollow.html"] = "<html><body><img src='/img/p14.jpg'></body></html>"
+    links = "".join(f'<a href="/l/{n}.html">{n}</a>\n' for n in range(10_000))
+    site.pages["/links.html"] = f"<html><body><img src='/img/p15.jpg'>{links}</body></html>"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    site: GallerySite
+
+    def log_message(self, *args: object) -> None:  # quiet
+        pass
+
+    def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _redirect(self, location: str) -> None:
+        self.send_response(302)
+        self.send_header("Location", location)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def do_GET(self) -> None:  # noqa: C901 - one route table
+        site = self.site
+        path = self.path.split("?", 1)[0]
+        with site.lock:
+            site.hits.append((path, time.monotonic()))
+        photo = site.photos["/img/p1.jpg"]
+        if path == "/robots.txt":
+            return self._send(200, b"User-agent: *\nDisallow: /private/\n", "text/plain")
+        if path in site.pages:
+            return self._send(200, site.pages[path].encode(), "text/html; charset=utf-8")
+        if path in site.photos:
+            return self._send(200, site.photos[path], "image/jpeg")
+        if path.startswith("/thumb/"):
+            return self._send(200, _thumbnail(photo), "image/jpeg")
+        if path == "/dup/p1-copy.jpg":
+            return self._send(200, photo, "image/jpeg")
+        if path == "/hostile/429.jpg":
+            if site.count(path) == 1:
+                return self._send(429, b"slow down", "text/plain", {"Retry-After": "1"})
+            return self._send(200, site.photos["/img/p2.jpg"], "image/jpeg")
+        if path == "/hostile/flaky.jpg":
+            if site.count(path) <= 2:
+                return self._send(500, b"oops", "text/plain")
+            return self._send(200, site.photos["/img/p3.jpg"], "image/jpeg")
+        if path == "/hostile/slow.jpg":
+            time.sleep(1.5)
+            return self._send(200, photo, "image/jpeg")
+        if path == "/hostile/loop-a.jpg":
+            return self._redirect("/hostile/loop-b.jpg")
+        if path == "/hostile/loop-b.jpg":
+            return self._redirect("/hostile/loop-a.jpg")
+        if path == "/hostile/to-private.jpg":
+            return self._redirect(PRIVATE_TARGET)
+        if path == "/hostile/huge.jpg":
+            return self._send(200, photo + b"\x00" * 3_000_000, "image/jpeg")
+        if path == "/hostile/huge-chunked.jpg":
+            self.send_response(200)
+            self.send_header("Content-Type", "image/jpeg")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            try:
+                for _ in range(50):
+                    block = b"\xff" * 65536
+                    self.wfile.write(f"{len(block):x}\r\n".encode() + block + b"\r\n")
+                self.wfile.write(b"0\r\n\r\n")
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            return None
+        if path == "/hostile/lie.jpg":
+            return self._send(200, b"<html><body>not a photo</body></html>", "image/jpeg")
+        if path == "/hostile/html-type.jpg":
+            return self._send(200, photo, "text/html")
+        if path == "/hostile/truncated.jpg":
+            return self._send(200, photo[: len(photo) * 6 // 10], "image/jpeg")
+        if path == "/hostile/bomb.png":
+            return self._send(200, site.photos["bomb"], "image/png")
+        if path == "/hostile/noai.jpg":
+            return self._send(200, photo, "image/jpeg", {"X-Robots-Tag": "noai, noimageai"})
+        if path == "/hostile/other-bot-only.jpg":
+            return self._send(200, site.photos["/img/p4.jpg"], "image/jpeg", {"X-Robots-Tag": "otherbot: noindex"})
+        return self._send(404, b"not found", "text/plain")
+
+
+def start_site(photo_files: list[Path]) -> tuple[ThreadingHTTPServer, GallerySite]:
+    names = [
+        "p0-640", "p0-1280", "p1", "p2-small", "p2", "p3", "p4-640", "p4", "p4-fallback", "p5", "p6", "p7",
+        "p8", "p9", "p10", "p11", "p12", "p13", "p14", "p15",
+    ]
+    photos = {f"/img/{name}.jpg": photo_files[i].read_bytes() for i, name in enumerate(names)}
+    photos["bomb"] = bomb_png()
+    site = GallerySite(photos=photos)
+    _gallery_pages(site)
+    handler = type("GalleryHandler", (_Handler,), {"site": site})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    site.base = f"http://127.0.0.1:{server.server_address[1]}"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, site
+
+
+@pytest.fixture
+def gallery_site(caltech_dir: Path):
+    files = sorted((caltech_dir / "airplanes").glob("*.jpg"))[:20]
+    server, site = start_site(files)
+    try:
+        yield site
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def loopback_settings(**overrides: object) -> ScrapeSettings:
+    """Fast, loopback-only settings: only 127.0.0.1 is allowed, every other private address refused."""
+    values: dict[str, object] = dict(
+        allowed_networks=("127.0.0.1/32",),
+        min_host_delay_s=0.0,
+        max_per_host=4,
+        threads=6,
+        connect_timeout_s=1.0,
+        read_timeout_s=0.5,
+        backoff_base_s=0.05,
+        backoff_max_s=0.2,
+        max_retries=3,
+        max_bytes=1_000_000,
+        max_depth=2,
+        max_pages=20,
+        max_attempts=3,
+    )
+    values.update(overrides)
+    return ScrapeSettings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def scrape_settings_factory():
+    return loopback_settings
