@@ -12,6 +12,7 @@ from prefect.artifacts import create_progress_artifact, create_table_artifact, u
 from flows.bounded_submit import map_bounded
 from flows.isolated_process import run_isolated
 from flows.retry_policy import retrying
+from flows.scrape import scrape as scrape_flow
 from preprocessing.dataset_card import build_card, write_card
 from preprocessing.image_inventory import iter_image_files
 from preprocessing.lab_codec import DEFAULT_CODEC
@@ -41,7 +42,7 @@ def write_card_task(plan_path: str, results: list[dict]) -> str:
 
 @flow(name="build-dataset", log_prints=True)
 def build_dataset(
-    images: str,
+    images: str | None = None,
     out: str = "data",
     size: int = 256,
     val_fraction: float = 0.05,
@@ -49,10 +50,19 @@ def build_dataset(
     centre_crop: bool = False,
     codec: str = DEFAULT_CODEC,
     part_size: int = 1000,
+    seeds: list[str] | None = None,
+    url_list: str | None = None,
+    scrape_options: dict | None = None,
 ) -> str:
     """Convert the images under `images` to Lab shards in `out`/shards; returns the card's path."""
     logger = get_run_logger()
     started = time.perf_counter()
+    if seeds or url_list:  # scrape first; the raw store is then the image folder of the next step
+        if images:
+            raise ValueError("give --images DIR or a scrape source (--seed / --url-list), not both")
+        images = scrape_flow(seeds=seeds, url_list=url_list, out=out, **(scrape_options or {}))["raw_dir"]
+    elif not images:
+        raise ValueError("give --images DIR, --seed URL or --url-list FILE")
     shard_dir = str(Path(out) / SHARDS_SUBDIR)
     settings = ShardSettings(
         short_side=size, centre_crop=centre_crop, codec=codec, val_fraction=val_fraction, part_size=part_size

@@ -87,3 +87,11 @@ class CrawlFrontier:
 
     def __len__(self) -> int:
         return len(self._queue) if self.handed_out < self.max_pages else 0
+
+
+def group_seeds_by_site(seeds: list[str]) -> list[list[str]]:
+    """Seeds of one site crawl together (one frontier, one seen-set); sites in first-seen order."""
+    groups: dict[str, list[str]] = {}
+    for seed in seeds:
+        groups.setdefault(site_of(canonical_url(seed)), []).append(seed)
+    return list(groups.values())

@@ -38,7 +38,8 @@ HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", ""})
 @dataclass
 class ScrapeSummary:
     images_ok: int = 0  # stored by this run
-    images_skipped: int = 0  # already final in the manifest (ok ones still count toward max_images)
+    images_skipped: int = 0  # already final in the manifest (or out of attempts): not fetched again
+    images_already_ok: int = 0  # of those, stored by an earlier run (they count toward max_images)
     images_failed: int = 0  # refused, invalid or error in this run
     pages: int = 0
     bytes: int = 0
@@ -78,7 +79,6 @@ class Scraper:
         self.batch = batch
         self.history = store.history()
         self.summary = ScrapeSummary()
-        self._known_ok = 0  # ok in the manifest before this run, among URLs this batch met
         self._last_progress = 0.0
 
     # -- one image -------------------------------------------------------------------------------
@@ -157,16 +157,16 @@ class Scraper:
             return True
         self.summary.images_skipped += 1
         if entry is not None and entry.status == OK:
-            self._known_ok += 1
+            self.summary.images_already_ok += 1
         return False
 
     def _budget_left(self, images_in_flight: int) -> bool:
         cap = self.settings.max_images
-        return cap is None or self.summary.images_ok + self._known_ok + images_in_flight < cap
+        return cap is None or self.summary.images_ok + self.summary.images_already_ok + images_in_flight < cap
 
     def _budget_spent(self) -> bool:
         cap = self.settings.max_images
-        return cap is not None and self.summary.images_ok + self._known_ok >= cap
+        return cap is not None and self.summary.images_ok + self.summary.images_already_ok >= cap
 
     # -- the two modes ---------------------------------------------------------------------------
 

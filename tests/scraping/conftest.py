@@ -102,6 +102,11 @@ def _gallery_pages(site: GallerySite) -> None:
         "<a href='/behind-nofollow.html'>x</a></body></html>"
     )
     site.pages["/behind-nofollow.html"] = "<html><body><img src='/img/p14.jpg'></body></html>"
+    site.pages["/clean/index.html"] = (  # no hostile endpoints: safe to crawl with --allow-private
+        "<html><body>" + "".join(f"<img src='/img/p{n}.jpg' alt='photo {n}'>" for n in (1, 3, 5, 7, 8, 9, 10, 13))
+        + "<a href='/clean/more.html'>more</a></body></html>"
+    )
+    site.pages["/clean/more.html"] = "<html><body><img src='/img/p15.jpg'><img src='/img/p2.jpg'></body></html>"
     links = "".join(f'<a href="/l/{n}.html">{n}</a>\n' for n in range(10_000))
     site.pages["/links.html"] = f"<html><body><img src='/img/p15.jpg'>{links}</body></html>"
 
