@@ -1,0 +1,1 @@
+"""Colorize black-and-white archives with a trained bundle: full resolution, resumable, streaming."""

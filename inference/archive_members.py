@@ -1,0 +1,276 @@
+"""Archive readers: what images an input holds (listing), then their bytes, one member at a time.
+
+An input is an image file, a directory tree, a .zip, a .tar / .tar.gz / .tgz / .tar.bz2 / .tar.xz,
+or a list file (.txt / .lst / .list: one path per line, relative to the list file or absolute).
+Listing yields a `MemberRef` per image and a `MemberProblem` for everything refused or skipped
+(unsafe names, links, bombs, oversized or non-image members), so every problem can be reported.
+Reading streams: one member's bytes at a time, each capped at `max_member_bytes`, and a .tar.gz
+is read in one sequential pass, so memory never depends on the archive's size.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tarfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Iterable, Iterator
+
+from inference.member_paths import UnsafeMemberName, is_hidden, safe_relative_name
+from preprocessing.image_inventory import IMAGE_SUFFIXES
+
+ZIP_SUFFIXES = (".zip",)
+TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
+LIST_SUFFIXES = (".txt", ".lst", ".list")
+MAX_MEMBER_BYTES = 512 * 1024 * 1024  # one scan; more is refused as a bomb
+MAX_COMPRESSION_RATIO = 200  # image formats are already compressed; 200:1 is a zip bomb
+RATIO_CHECK_FLOOR = 8 * 1024 * 1024  # small members may compress well (a blank PNG), that is harmless
+
+
+@dataclass(frozen=True)
+class MemberRef:
+    container: str | None  # the archive's path, or None for a plain file
+    inner: str  # the member's name inside the archive, or the plain file's real path
+    name: str  # sanitised relative path, the output mirrors it
+    size: int
+
+
+@dataclass(frozen=True)
+class MemberProblem:
+    name: str  # the name as found (may be hostile: only ever reported, never used as a path)
+    reason: str  # unsafe-path, link, symlink-escape, bomb, not-image, not-regular, missing, corrupt
+    detail: str = ""
+
+
+def suffix_of(name: str) -> str:
+    lower = name.lower()
+    for suffix in TAR_SUFFIXES:
+        if lower.endswith(suffix):
+            return suffix
+    return PurePosixPath(lower).suffix
+
+
+def is_archive(name: str) -> bool:
+    return suffix_of(name) in ZIP_SUFFIXES + TAR_SUFFIXES
+
+
+def is_image_name(name: str) -> bool:
+    return suffix_of(name) in IMAGE_SUFFIXES
+
+
+def _prefixed(prefix: str, item: MemberRef | MemberProblem) -> MemberRef | MemberProblem:
+    if isinstance(item, MemberRef):
+        return MemberRef(item.container, item.inner, f"{prefix}/{item.name}", item.size)
+    return MemberProblem(f"{prefix}/{item.name}", item.reason, item.detail)
+
+
+def list_members(
+    source: str | Path, expand_archives: bool = True, max_member_bytes: int = MAX_MEMBER_BYTES
+) -> Iterator[MemberRef | MemberProblem]:
+    """Every member of `source`, refused ones included, in a stable order."""
+    path = Path(source)
+    if path.is_dir():
+        yield from _list_directory(path, expand_archives, max_member_bytes)
+    elif not path.is_file():
+        raise FileNotFoundError(f"input not found: {path}")
+    elif suffix_of(path.name) in ZIP_SUFFIXES:
+        yield from _list_zip(path, max_member_bytes)
+    elif suffix_of(path.name) in TAR_SUFFIXES:
+        yield from _list_tar(path, max_member_bytes)
+    elif suffix_of(path.name) in LIST_SUFFIXES:
+        yield from _list_file_of_paths(path, max_member_bytes)
+    elif is_image_name(path.name):
+        yield MemberRef(None, str(path.resolve()), path.name, path.stat().st_size)
+    else:
+        raise ValueError(f"not an image, directory, archive or list file: {path}")
+
+
+def _list_directory(root: Path, expand_archives: bool, max_bytes: int) -> Iterator[MemberRef | MemberProblem]:
+    real_root = root.resolve()
+    for current, folders, files in os.walk(root, followlinks=False):
+        folders[:] = sorted(f for f in folders if not f.startswith("."))
+        for file_name in sorted(files):
+            path = Path(current) / file_name
+            name = path.relative_to(root).as_posix()
+            if is_hidden(name):
+                continue
+            if path.is_symlink():
+                target = Path(os.path.realpath(path))
+                if not target.is_relative_to(real_root) or not target.is_file():
+                    yield MemberProblem(name, "symlink-escape", "link points outside the input folder")
+                    continue
+            else:
+                target = path
+            if is_archive(name) and expand_archives:
+                # An inbox's archives: their members land under the archive's own name.
+                try:
+                    for item in list_members(target, expand_archives=False, max_member_bytes=max_bytes):
+                        yield _prefixed(name, item)
+                except (OSError, zipfile.BadZipFile, tarfile.TarError) as error:
+                    yield MemberProblem(name, "corrupt", f"unreadable archive: {error}")
+                continue
+            if not is_image_name(name):
+                yield MemberProblem(name, "not-image", "not an image file")
+                continue
+            size = target.stat().st_size
+            if size > max_bytes:
+                yield MemberProblem(name, "bomb", f"{size} bytes exceeds {max_bytes}")
+                continue
+            yield MemberRef(None, str(target), name, size)
+
+
+def _checked_name(raw: str) -> str | MemberProblem:
+    try:
+        return safe_relative_name(raw)
+    except UnsafeMemberName as error:
+        return MemberProblem(raw, "unsafe-path", error.why)
+
+
+def _list_zip(path: Path, max_bytes: int) -> Iterator[MemberRef | MemberProblem]:
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            if info.is_dir():
+                continue
+            name = _checked_name(info.filename)
+            if isinstance(name, MemberProblem):
+                yield name
+                continue
+            if is_hidden(name):
+                continue
+            if stat.S_ISLNK(info.external_attr >> 16):
+                yield MemberProblem(name, "link", "symbolic link members are never followed")
+            elif not is_image_name(name):
+                yield MemberProblem(name, "not-image", "not an image file")
+            elif info.file_size > max_bytes:
+                yield MemberProblem(name, "bomb", f"declares {info.file_size} bytes, over {max_bytes}")
+            elif info.file_size > RATIO_CHECK_FLOOR and info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1):
+                yield MemberProblem(name, "bomb", f"compression ratio {info.file_size / max(info.compress_size, 1):.0f}:1")
+            else:
+                yield MemberRef(str(path), info.filename, name, info.file_size)
+
+
+def _list_tar(path: Path, max_bytes: int) -> Iterator[MemberRef | MemberProblem]:
+    with tarfile.open(path, "r|*") as archive:  # streaming: no member table kept in memory
+        for info in archive:
+            if info.isdir():
+                continue
+            name = _checked_name(info.name)
+            if isinstance(name, MemberProblem):
+                yield name
+                continue
+            if is_hidden(name):
+                continue
+            if info.issym() or info.islnk():
+                yield MemberProblem(name, "link", f"link to {info.linkname!r} is never followed")
+            elif not info.isfile():
+                yield MemberProblem(name, "not-regular", "device, fifo or other special member")
+            elif not is_image_name(name):
+                yield MemberProblem(name, "not-image", "not an image file")
+            elif info.size > max_bytes:
+                yield MemberProblem(name, "bomb", f"{info.size} bytes exceeds {max_bytes}")
+            else:
+                yield MemberRef(str(path), info.name, name, info.size)
+
+
+def _list_file_of_paths(list_path: Path, max_bytes: int) -> Iterator[MemberRef | MemberProblem]:
+    base = list_path.resolve().parent
+    with open(list_path, encoding="utf-8") as lines:
+        for line in lines:
+            entry = line.strip()
+            if not entry or entry.startswith("#"):
+                continue
+            target = Path(entry) if Path(entry).is_absolute() else base / entry
+            real = Path(os.path.realpath(target))
+            # Mirror the layout below the list file; other absolute paths keep their parts minus the root.
+            name = real.relative_to(base).as_posix() if real.is_relative_to(base) else real.relative_to(real.anchor).as_posix()
+            if not real.is_file():
+                yield MemberProblem(entry, "missing", "listed file does not exist")
+            elif not is_image_name(real.name):
+                yield MemberProblem(entry, "not-image", "not an image file")
+            elif real.stat().st_size > max_bytes:
+                yield MemberProblem(entry, "bomb", f"{real.stat().st_size} bytes exceeds {max_bytes}")
+            else:
+                yield MemberRef(None, str(real), name, real.stat().st_size)
+
+
+def _read_capped(handle, limit: int) -> bytes:
+    data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise OverflowError(f"member larger than {limit} bytes")
+    return data
+
+
+def read_members(
+    refs: Iterable[MemberRef], max_member_bytes: int = MAX_MEMBER_BYTES
+) -> Iterator[tuple[MemberRef, bytes | MemberProblem]]:
+    """(ref, bytes) for every ref, or (ref, problem) when its bytes cannot be read safely.
+
+    Consecutive refs of one archive are read with one open (one sequential pass for tar)."""
+    group: list[MemberRef] = []
+    for ref in refs:
+        if group and ref.container != group[0].container:
+            yield from _read_group(group, max_member_bytes)
+            group = []
+        group.append(ref)
+    if group:
+        yield from _read_group(group, max_member_bytes)
+
+
+def _read_group(group: list[MemberRef], limit: int) -> Iterator[tuple[MemberRef, bytes | MemberProblem]]:
+    container = group[0].container
+    if container is None:
+        for ref in group:
+            try:
+                with open(ref.inner, "rb") as handle:
+                    yield ref, _read_capped(handle, limit)
+            except OverflowError as error:
+                yield ref, MemberProblem(ref.name, "bomb", str(error))
+            except OSError as error:
+                yield ref, MemberProblem(ref.name, "missing", str(error))
+    elif suffix_of(container) in ZIP_SUFFIXES:
+        yield from _read_zip(container, group, limit)
+    else:
+        yield from _read_tar(container, group, limit)
+
+
+def _read_zip(container: str, group: list[MemberRef], limit: int) -> Iterator[tuple[MemberRef, bytes | MemberProblem]]:
+    try:
+        archive = zipfile.ZipFile(container)
+    except (OSError, zipfile.BadZipFile) as error:
+        for ref in group:
+            yield ref, MemberProblem(ref.name, "corrupt", f"archive unreadable: {error}")
+        return
+    with archive:
+        for ref in group:
+            try:
+                with archive.open(ref.inner) as handle:
+                    yield ref, _read_capped(handle, limit)
+            except OverflowError as error:
+                yield ref, MemberProblem(ref.name, "bomb", str(error))
+            except (KeyError, OSError, zipfile.BadZipFile, EOFError, ValueError) as error:
+                yield ref, MemberProblem(ref.name, "corrupt", f"{type(error).__name__}: {error}")
+
+
+def _read_tar(container: str, group: list[MemberRef], limit: int) -> Iterator[tuple[MemberRef, bytes | MemberProblem]]:
+    wanted = {ref.inner: ref for ref in group}
+    try:
+        with tarfile.open(container, "r|*") as archive:
+            for info in archive:
+                ref = wanted.pop(info.name, None)
+                if ref is None or not info.isfile():
+                    continue
+                try:
+                    handle = archive.extractfile(info)
+                    yield ref, _read_capped(handle, limit)
+                except OverflowError as error:
+                    yield ref, MemberProblem(ref.name, "bomb", str(error))
+                if not wanted:
+                    return
+    except (OSError, tarfile.TarError, EOFError) as error:
+        for ref in wanted.values():
+            yield ref, MemberProblem(ref.name, "corrupt", f"archive unreadable: {error}")
+        return
+    for ref in wanted.values():
+        yield ref, MemberProblem(ref.name, "missing", "member not found on reading")

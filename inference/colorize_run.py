@@ -1,0 +1,128 @@
+"""One colorization run: plan (list the input into batches), colorize batches, finalize.
+
+The flow runs these as tasks; `colorize_input` runs them in one call (tests, benchmarks,
+notebooks). The plan is a JSON file in the output's workspace, so tasks pass only its path and a
+batch index. Inputs and outputs never overlap: an output inside a directory input is refused (a
+later run would read its own results as new inputs).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from inference.archive_members import MemberProblem, MemberRef, list_members
+from inference.batch_colorize import BatchReport, colorize_members
+from inference.colorizer import ColorizeSettings, Colorizer
+from inference.output_target import DirectoryOutput, ZipOutput, open_output
+from inference.run_ledger import RunLedger
+from preprocessing.atomic_files import read_json, write_json_atomic
+
+PLANS_FOLDER = "plans"
+DEFAULT_BATCH_IMAGES = 64  # images per flow task: small enough to retry cheaply
+
+
+@dataclass
+class ColorizePlan:
+    source: str
+    output: str
+    batches: list[list[dict]] = field(default_factory=list)  # MemberRef / MemberProblem as dicts
+    created_at: float = 0.0
+
+    @property
+    def images(self) -> int:
+        return sum(1 for batch in self.batches for item in batch if "inner" in item)
+
+    def items(self, index: int) -> list[MemberRef | MemberProblem]:
+        return [MemberRef(**item) if "inner" in item else MemberProblem(**item) for item in self.batches[index]]
+
+    @classmethod
+    def load(cls, path: str | Path) -> "ColorizePlan":
+        return cls(**read_json(path))
+
+
+def check_no_overlap(source: Path, output: Path) -> None:
+    real_source, real_output = source.resolve(), output.resolve()
+    if real_output == real_source:
+        raise ValueError(f"output {output} is the input: originals are never overwritten")
+    if real_source.is_dir() and real_output.is_relative_to(real_source):
+        raise ValueError(f"output {output} is inside the input folder {source}: pick a folder outside it")
+
+
+def plan_run(source: str | Path, output: str | Path, batch_images: int = DEFAULT_BATCH_IMAGES) -> Path:
+    """List the input (names only, nothing decoded) into batches; returns the plan file's path."""
+    source, output = Path(source), Path(output)
+    check_no_overlap(source, output)
+    target = open_output(output)
+    batches: list[list[dict]] = [[]]
+    for item in list_members(source, expand_archives=True):
+        if len(batches[-1]) >= batch_images:
+            batches.append([])
+        batches[-1].append(asdict(item))
+    plan = ColorizePlan(str(source), str(output), [b for b in batches if b], time.time())
+    path = target.workspace / PLANS_FOLDER / f"plan-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}.json"
+    write_json_atomic(path, asdict(plan))
+    return path
+
+
+@functools.lru_cache(maxsize=2)
+def cached_colorizer(bundle: str, settings: ColorizeSettings, device: str) -> Colorizer:
+    """One loaded model per process, shared by the batches (tasks) that run in it."""
+    return Colorizer.from_bundle(bundle, settings, device)
+
+
+def colorize_planned_batch(
+    plan_path: str | Path,
+    index: int,
+    bundle: str,
+    settings: ColorizeSettings,
+    device: str = "cpu",
+    model_batch: int = 4,
+    workers: int = 2,
+    on_image: Callable | None = None,
+) -> BatchReport:
+    plan = ColorizePlan.load(plan_path)
+    target = open_output(plan.output)
+    colorizer = cached_colorizer(str(bundle), settings, device)
+    return colorize_members(
+        plan.items(index), target, colorizer, RunLedger(target.workspace), label=f"b{index:05d}",
+        batch_size=model_batch, workers=workers, on_image=on_image,
+    )
+
+
+def finalize_run(output: str | Path) -> Path:
+    """Fold the ledger parts into ledger.json, pack a zip output, clear leftovers; returns the ledger."""
+    target = open_output(output)
+    target.finalize()
+    return RunLedger(target.workspace).compact()
+
+
+def colorize_input(
+    source: str | Path,
+    output: str | Path,
+    bundle: str | Path,
+    settings: ColorizeSettings | None = None,
+    device: str = "cpu",
+    model_batch: int = 4,
+    workers: int = 2,
+    on_image: Callable | None = None,
+) -> BatchReport:
+    """The whole run in this process (what the colorize-archive flow does as tasks)."""
+    settings = settings or ColorizeSettings()
+    plan_path = plan_run(source, output)
+    report = BatchReport()
+    started = time.perf_counter()
+    for index in range(len(ColorizePlan.load(plan_path).batches)):
+        report.merge(colorize_planned_batch(plan_path, index, str(bundle), settings, device, model_batch, workers, on_image))
+    finalize_run(output)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def workspace_of(output: str | Path) -> Path:
+    return open_output(output).workspace

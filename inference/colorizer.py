@@ -1,0 +1,146 @@
+"""The Colorizer: a model bundle -> colour images at the input's full resolution.
+
+Three steps, so a batch runner can overlap them (decode/encode in threads, the model in between):
+  prepare(bytes)  decode (bomb- and corruption-checked, EXIF orientation applied), full-res L from
+                  the ORIGINAL pixels, the L the model sees at the working size, the colour verdict;
+  predict(batch)  the model on a batch of equal working shapes -> ab at the working size,
+                  then saturation and optional Gaussian smoothing of ab;
+  render(p, ab)   ab upsampled and joined to the original L -> sRGB, encoded like the input.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from torch import nn
+
+from inference.colour_check import ColourVerdict, judge_colour
+from inference.full_res_lab import join_lightness_ab, lightness_of_grey, lightness_of_rgb
+from inference.output_encoding import SourceMetadata, capture_metadata, encode_image
+from inference.working_size import DEFAULT_WORKING_SIZE, working_shape
+from preprocessing.image_loading import DEFAULT_MAX_PIXELS, ImageSource, open_checked, to_rgb
+
+_GREY_MODES = {"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"}
+
+
+@dataclass(frozen=True)
+class ColorizeSettings:
+    working_size: int = DEFAULT_WORKING_SIZE  # longer side the model sees (see working_size.py)
+    saturation: float = 1.0  # multiplies the predicted ab
+    temperature: float | None = None  # classification models: annealed-mean T (None: the bundle's, 0.38)
+    smoothing_sigma: float = 0.0  # Gaussian blur of ab, in working-size pixels (0: off)
+    force: bool = False  # colorize inputs that already look like colour photographs
+    max_pixels: int = DEFAULT_MAX_PIXELS  # bigger inputs are refused as likely decompression bombs
+
+
+@dataclass
+class PreparedImage:
+    lightness: np.ndarray  # float32 (H, W) CIE L of the original, upright
+    working: torch.Tensor  # float32 (1, h, w) L at the working size
+    metadata: SourceMetadata
+    verdict: ColourVerdict
+
+    @property
+    def bucket(self) -> tuple[int, int]:
+        return tuple(self.working.shape[-2:])
+
+    @property
+    def size(self) -> tuple[int, int]:
+        height, width = self.lightness.shape
+        return width, height
+
+
+def configure_torch_threads(threads: int | None = None) -> int:
+    """Intra-op threads = the cores this process may use; decode/encode threads run beside them."""
+    if threads is None:
+        threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    torch.set_num_threads(max(1, threads))
+    return torch.get_num_threads()
+
+
+def _gaussian_kernel(sigma: float) -> torch.Tensor:
+    radius = max(1, math.ceil(3 * sigma))
+    offsets = torch.arange(-radius, radius + 1, dtype=torch.float32)
+    kernel = torch.exp(-(offsets**2) / (2 * sigma * sigma))
+    return kernel / kernel.sum()
+
+
+def smooth_ab(ab: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Separable Gaussian blur of (N, 2, h, w) ab; reflect padding keeps the borders' colour."""
+    if sigma <= 0:
+        return ab
+    kernel = _gaussian_kernel(sigma).to(ab)
+    radius = kernel.numel() // 2
+    horizontal = kernel.view(1, 1, 1, -1).repeat(2, 1, 1, 1)
+    vertical = kernel.view(1, 1, -1, 1).repeat(2, 1, 1, 1)
+    ab = F.conv2d(F.pad(ab, (radius, radius, 0, 0), mode="replicate"), horizontal, groups=2)
+    return F.conv2d(F.pad(ab, (0, 0, radius, radius), mode="replicate"), vertical, groups=2)
+
+
+class Colorizer:
+    def __init__(
+        self, model: nn.Module, version: str, settings: ColorizeSettings | None = None, device: str = "cpu"
+    ) -> None:
+        self.model = model.to(device).eval()
+        self.version = version
+        self.settings = settings or ColorizeSettings()
+        self.device = torch.device(device)
+
+    @classmethod
+    def from_bundle(
+        cls, bundle: str | Path, settings: ColorizeSettings | None = None, device: str = "cpu"
+    ) -> "Colorizer":
+        from training.bundle import load_bundle
+
+        if torch.device(device).type == "cpu":
+            configure_torch_threads()
+        loaded = load_bundle(bundle, device=device)
+        return cls(loaded.model, loaded.version, settings, device)
+
+    def prepare(self, source: ImageSource) -> PreparedImage:
+        """Decode and measure one input (thread-safe; raises ImageRejected for bombs and corrupt data)."""
+        image = open_checked(source, max_pixels=self.settings.max_pixels)
+        metadata = capture_metadata(image)
+        grey = image.mode in _GREY_MODES or (image.mode == "P" and _palette_is_grey(image))
+        upright = to_rgb(image)
+        if grey:
+            lightness = lightness_of_grey(np.asarray(upright.getchannel(0)))
+            verdict = ColourVerdict(False, 0.0, 0.0)
+        else:
+            lightness = lightness_of_rgb(np.asarray(upright))
+            verdict = judge_colour(upright)
+        height, width = lightness.shape
+        shape = working_shape(width, height, self.settings.working_size)
+        full = torch.from_numpy(lightness)[None, None]
+        working = F.interpolate(full, size=shape, mode="bilinear", align_corners=False, antialias=True)[0]
+        return PreparedImage(lightness, working, metadata, verdict)
+
+    @torch.inference_mode()
+    def predict(self, batch: list[PreparedImage]) -> list[torch.Tensor]:
+        """Model on images of one working shape -> ab (2, h, w) each, on the CPU."""
+        lightness = torch.stack([item.working for item in batch]).to(self.device)
+        ab = self.model.predict_ab(lightness, temperature=self.settings.temperature).float()
+        ab = smooth_ab(ab, self.settings.smoothing_sigma) * self.settings.saturation
+        return list(ab.cpu().unbind(0))
+
+    def render(self, prepared: PreparedImage, ab: torch.Tensor) -> bytes:
+        """ab at the working size + the original L -> encoded bytes in the input's format."""
+        rgb = join_lightness_ab(prepared.lightness, ab)
+        return encode_image(Image.fromarray(rgb), prepared.metadata, self.version)
+
+    def colorize_bytes(self, source: ImageSource) -> bytes:
+        """One image, start to end (no already-colour skip: the caller asked for this picture)."""
+        prepared = self.prepare(source)
+        return self.render(prepared, self.predict([prepared])[0])
+
+
+def _palette_is_grey(image: Image.Image) -> bool:
+    palette = np.asarray(image.getpalette() or [], dtype=np.int16).reshape(-1, 3)
+    return bool(palette.size) and bool(np.all(palette.max(axis=1) - palette.min(axis=1) <= 2))

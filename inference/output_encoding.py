@@ -1,0 +1,104 @@
+"""What an output keeps of its input: format, EXIF (orientation reset), ICC profile, DPI; plus a tag.
+
+The colorized pixels are already upright (EXIF orientation was applied on decode), so the output's
+orientation tag is reset to 1. The model version goes into EXIF Software (and a PNG text chunk) so
+any output can be traced to the bundle that made it. A grey-only ICC profile cannot describe an RGB
+image and is dropped (the pixels are treated as sRGB either way).
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+from PIL import Image, PngImagePlugin
+
+EXIF_ORIENTATION = 0x0112
+EXIF_SOFTWARE = 0x0131
+JPEG_QUALITY = 95
+WEBP_QUALITY = 95
+PNG_MODEL_KEY = "tintype-model"
+
+# Pillow format -> (output format, file suffix); GIF would palettise the colours away, so PNG.
+_OUTPUT_FORMATS = {
+    "JPEG": ("JPEG", None),
+    "MPO": ("JPEG", None),
+    "PNG": ("PNG", None),
+    "TIFF": ("TIFF", None),
+    "WEBP": ("WEBP", None),
+    "BMP": ("BMP", None),
+    "GIF": ("PNG", ".png"),
+}
+
+
+@dataclass
+class SourceMetadata:
+    format: str
+    exif: bytes | None = None
+    icc_profile: bytes | None = None
+    dpi: tuple[float, float] | None = None
+    lossless_webp: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+def capture_metadata(image: Image.Image) -> SourceMetadata:
+    """Read what should survive, from an opened (not yet transposed) image."""
+    meta = SourceMetadata(format=(image.format or "PNG").upper())
+    exif = image.getexif()
+    if len(exif):
+        exif[EXIF_ORIENTATION] = 1
+        meta.exif = exif.tobytes()
+    icc = image.info.get("icc_profile")
+    if icc:
+        if icc[16:20] == b"GRAY":
+            meta.notes.append("grey ICC profile dropped (it cannot describe an RGB image)")
+        else:
+            meta.icc_profile = icc
+    dpi = image.info.get("dpi")
+    if dpi:
+        meta.dpi = (float(dpi[0]), float(dpi[1]))
+    meta.lossless_webp = meta.format == "WEBP" and bool(image.info.get("lossless"))
+    return meta
+
+
+def output_name(relative: str, source_format: str) -> str:
+    """The output's relative path: the input's, with the suffix changed only when the format is."""
+    _, suffix = _OUTPUT_FORMATS.get(source_format.upper(), ("PNG", ".png"))
+    path = PurePosixPath(relative)
+    return str(path.with_suffix(suffix)) if suffix and path.suffix.lower() != suffix else relative
+
+
+def _tagged_exif(meta: SourceMetadata, model_version: str) -> bytes:
+    exif = Image.Exif()
+    if meta.exif:
+        exif.load(meta.exif)
+    exif[EXIF_ORIENTATION] = 1
+    exif[EXIF_SOFTWARE] = f"tintype ({model_version})"
+    return exif.tobytes()
+
+
+def encode_image(rgb: Image.Image, meta: SourceMetadata, model_version: str) -> bytes:
+    """Encode an RGB result in the input's format with its metadata and the model tag."""
+    out_format, _ = _OUTPUT_FORMATS.get(meta.format, ("PNG", ".png"))
+    options: dict = {"exif": _tagged_exif(meta, model_version)}
+    if meta.icc_profile:
+        options["icc_profile"] = meta.icc_profile
+    if meta.dpi:
+        options["dpi"] = meta.dpi
+    if out_format == "JPEG":
+        options.update(quality=JPEG_QUALITY, optimize=False)
+    elif out_format == "WEBP":
+        options.update(lossless=True) if meta.lossless_webp else options.update(quality=WEBP_QUALITY, method=4)
+    elif out_format == "PNG":
+        text = PngImagePlugin.PngInfo()
+        text.add_text(PNG_MODEL_KEY, model_version)
+        options.update(pnginfo=text, compress_level=6)
+    elif out_format == "TIFF":
+        options.update(compression="tiff_deflate")
+    elif out_format == "BMP":
+        options.pop("exif")  # BMP has no metadata block
+        options.pop("icc_profile", None)
+    buffer = io.BytesIO()
+    rgb.save(buffer, format=out_format, **options)
+    return buffer.getvalue()

@@ -1,0 +1,141 @@
+"""Where colorized images go: a directory mirroring the input's layout, or a .zip.
+
+Directory: each file is written atomically (temporary name, fsync, rename) at OUTPUT/<relative
+name>, after checking that the resolved destination is inside OUTPUT (defence in depth on top of
+name sanitising: a symlink planted in OUTPUT cannot redirect a write).
+Zip: a zip cannot be appended safely in place, so files are staged in `<zip>.tintype/staged/`
+(atomic, resumable like a directory) and `finalize()` writes a new zip (previous members + staged
+ones) under a temporary name and renames it over the old one; the staged files are then removed.
+The workspace (`OUTPUT/.tintype/` or `<zip>.tintype/`) also holds the run ledger and previews.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path
+
+from preprocessing.atomic_files import publish
+
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+WORKSPACE_NAME = ".tintype"
+_STORED_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif"}  # already compressed
+
+
+def _write_shareable(path: Path, data: bytes) -> None:
+    """Atomic write (temporary name, fsync, rename) with the usual file mode, not mkstemp's 0600."""
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+        os.chmod(temporary, 0o666 & ~_UMASK)
+        publish(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+class OutputEscape(ValueError):
+    """A destination that would resolve outside the output root."""
+
+
+class DirectoryOutput:
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.workspace = self.root / WORKSPACE_NAME
+        self.workspace.mkdir(exist_ok=True)
+        self._real_root = self.root.resolve()
+
+    def destination(self, name: str) -> Path:
+        path = self.root / name
+        parent = Path(os.path.realpath(path.parent))
+        if not parent.is_relative_to(self._real_root) or path.is_symlink():
+            raise OutputEscape(f"refusing to write {name!r}: it resolves outside {self.root}")
+        return path
+
+    def write(self, name: str, data: bytes) -> None:
+        path = self.destination(name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.destination(name)  # again, now that the folders exist
+        _write_shareable(path, data)
+
+    def exists(self, name: str) -> bool:
+        return (self.root / name).is_file()
+
+    def read(self, name: str) -> bytes:
+        return self.destination(name).read_bytes()
+
+    def finalize(self) -> None:
+        """Remove temporaries a killed run left behind (they are hidden, but they take space)."""
+        for leftover in self.root.rglob(".*.tmp"):
+            if WORKSPACE_NAME not in leftover.relative_to(self.root).parts and leftover.is_file():
+                leftover.unlink(missing_ok=True)
+
+    def __str__(self) -> str:
+        return str(self.root)
+
+
+class ZipOutput:
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.workspace = self.path.with_name(self.path.name + WORKSPACE_NAME)
+        self.staged = DirectoryOutput(self.workspace / "staged")
+        self.workspace.mkdir(exist_ok=True)
+
+    def _zipped_names(self) -> set[str]:
+        if not self.path.is_file():
+            return set()
+        with zipfile.ZipFile(self.path) as archive:
+            return set(archive.namelist())
+
+    def write(self, name: str, data: bytes) -> None:
+        self.staged.write(name, data)
+
+    def exists(self, name: str) -> bool:
+        return self.staged.exists(name) or name in self._zipped_names()
+
+    def read(self, name: str) -> bytes:
+        if self.staged.exists(name):
+            return self.staged.read(name)
+        with zipfile.ZipFile(self.path) as archive:
+            return archive.read(name)
+
+    def finalize(self) -> None:
+        staged = sorted(
+            p for p in self.staged.root.rglob("*") if p.is_file() and WORKSPACE_NAME not in p.relative_to(self.staged.root).parts and not p.name.startswith(".")
+        )
+        if not staged:
+            return
+        names = {p.relative_to(self.staged.root).as_posix(): p for p in staged}
+        descriptor, temporary = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        os.close(descriptor)
+        try:
+            with zipfile.ZipFile(temporary, "w") as out:
+                if self.path.is_file():
+                    with zipfile.ZipFile(self.path) as previous:
+                        for info in previous.infolist():
+                            if info.filename not in names:
+                                with previous.open(info) as source, out.open(info, "w") as target:
+                                    shutil.copyfileobj(source, target, 1 << 20)
+                for name, file in sorted(names.items()):
+                    stored = file.suffix.lower() in _STORED_SUFFIXES
+                    out.write(file, name, compress_type=zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED)
+            publish(temporary, self.path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        for file in staged:
+            file.unlink()
+
+    def __str__(self) -> str:
+        return str(self.path)
+
+
+def open_output(path: str | Path) -> DirectoryOutput | ZipOutput:
+    return ZipOutput(path) if str(path).lower().endswith(".zip") else DirectoryOutput(path)

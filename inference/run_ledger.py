@@ -1,0 +1,107 @@
+"""The run ledger: per output root, what happened to every input under which model version.
+
+Key: (model version, input sha256, source name) -> output name, status, reason, error, size and
+timings. A re-run skips an entry that is `done` (and whose output still exists) or `skipped` as
+already colour (unless forced); everything new or failed is done again, and a new model version
+has no entries yet, so it redoes everything.
+
+On disk (in the output's workspace): `ledger.json` (compacted) and `ledger-parts/*.json`, one part
+per batch attempt, each rewritten atomically after every image. So concurrent batches never share a
+file, a kill loses at most the image in flight, and `compact()` (end of run) folds the parts into
+ledger.json atomically before deleting them; a crash in between only leaves duplicates that merge.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+from preprocessing.atomic_files import read_json, write_json_atomic
+
+LEDGER_FILE = "ledger.json"
+PARTS_FOLDER = "ledger-parts"
+DONE, SKIPPED, FAILED = "done", "skipped", "failed"
+ALREADY_COLOUR = "already-colour"
+
+
+@dataclass
+class LedgerEntry:
+    source: str  # relative name in the input (as found, for refused names)
+    model_version: str
+    status: str  # done | skipped | failed
+    sha256: str | None = None
+    output: str | None = None  # relative name in the output
+    reason: str | None = None  # short code: already-colour, not-image, corrupt, bomb, unsafe-path, ...
+    error: str | None = None
+    width: int | None = None
+    height: int | None = None
+    timings: dict[str, float] = field(default_factory=dict)  # seconds: read, decode, model, encode
+    finished_at: float = 0.0
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.model_version, self.sha256 or "", self.source)
+
+
+class RunLedger:
+    def __init__(self, workspace: str | Path) -> None:
+        self.workspace = Path(workspace)
+        self.parts = self.workspace / PARTS_FOLDER
+        self.parts.mkdir(parents=True, exist_ok=True)
+
+    def _part_files(self) -> list[Path]:
+        return sorted(self.parts.glob("*.json"), key=lambda p: (p.stat().st_mtime_ns, p.name))
+
+    def entries(self) -> dict[tuple[str, str, str], LedgerEntry]:
+        """The merged view: ledger.json, then the parts in write order (later wins)."""
+        merged: dict[tuple[str, str, str], LedgerEntry] = {}
+        sources = [self.workspace / LEDGER_FILE] if (self.workspace / LEDGER_FILE).is_file() else []
+        for path in sources + self._part_files():
+            try:
+                records = read_json(path)["entries"]
+            except (OSError, ValueError, KeyError):
+                continue  # a part vanishing under compaction; its content is in ledger.json
+            for record in records:
+                entry = LedgerEntry(**record)
+                merged[entry.key] = entry
+        return merged
+
+    def open_part(self, label: str) -> "LedgerPart":
+        return LedgerPart(self.parts / f"{label}-{uuid.uuid4().hex[:8]}.json")
+
+    def compact(self) -> Path:
+        parts = self._part_files()
+        merged = self.entries()
+        write_json_atomic(self.workspace / LEDGER_FILE, {"entries": [asdict(e) for e in _ordered(merged.values())]})
+        for part in parts:
+            part.unlink(missing_ok=True)
+        return self.workspace / LEDGER_FILE
+
+
+def _ordered(entries: Iterable[LedgerEntry]) -> list[LedgerEntry]:
+    return sorted(entries, key=lambda e: (e.source, e.model_version, e.finished_at))
+
+
+def is_settled(entry: LedgerEntry | None, output_exists: bool, force: bool) -> bool:
+    """True when a re-run has nothing to do for this input."""
+    if entry is None:
+        return False
+    if entry.status == DONE:
+        return output_exists
+    return entry.status == SKIPPED and entry.reason == ALREADY_COLOUR and not force
+
+
+class LedgerPart:
+    """One batch attempt's entries; the whole part is rewritten atomically on every record."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.records: list[dict] = []
+
+    def record(self, entry: LedgerEntry) -> None:
+        entry.finished_at = entry.finished_at or time.time()
+        self.records.append(asdict(entry))
+        write_json_atomic(self.path, {"entries": self.records})
