@@ -4,6 +4,9 @@ Safety: the pixel count is checked from the header before any pixel is decoded (
 bombs), and the whole image is decoded (truncated files fail here, not later in a worker).
 Normalisation: EXIF orientation applied; CMYK, palette (with transparency), LA/RGBA, 16-bit and
 float modes all become RGB. Transparent areas are composited on white, the usual paper colour.
+Colour management: an embedded ICC profile (Adobe RGB, ProPhoto, a CMYK press profile ...) is
+converted to sRGB with Pillow's ImageCms before anything else, so every stage sees sRGB numbers; a
+profile LittleCMS cannot parse is ignored (the pixels are then taken as sRGB, as browsers do).
 Animated images: the first frame is used.
 """
 
@@ -16,7 +19,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image, ImageCms, ImageOps
 
 from preprocessing.image_errors import ImageRejected
 
@@ -62,7 +65,7 @@ def _high_bit_depth_to_8bit(image: Image.Image) -> Image.Image:
         # I;16* and I hold 16-bit scans (PNG/TIFF); wider ranges are rare, so scale by the real peak.
         peak = 65535.0 if array.max(initial=0) <= 65535 else float(array.max())
         scaled = array.astype(np.float64) * (255.0 / peak)
-    return Image.fromarray(np.rint(scaled).astype(np.uint8), mode="L")
+    return Image.fromarray(np.rint(scaled).astype(np.uint8))
 
 
 def _flatten_alpha(image: Image.Image) -> Image.Image:
@@ -71,9 +74,32 @@ def _flatten_alpha(image: Image.Image) -> Image.Image:
     return Image.alpha_composite(background, rgba).convert("RGB")
 
 
+_SRGB_PROFILE = ImageCms.createProfile("sRGB")
+_ICC_MODES = ("RGB", "CMYK", "L")  # modes converted here; others keep their numbers
+
+
+def icc_to_srgb(image: Image.Image) -> Image.Image:
+    """Convert pixels from the embedded ICC profile to sRGB; images without one are returned as is."""
+    icc = image.info.get("icc_profile")
+    if not icc or image.mode not in _ICC_MODES:
+        return image
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        space = source.profile.xcolor_space.strip()
+        if {"L": "GRAY", "RGB": "RGB", "CMYK": "CMYK"}[image.mode] != space:
+            return image  # a profile that does not describe these pixels: ignore it
+        converted = ImageCms.profileToProfile(image, source, _SRGB_PROFILE, outputMode="RGB")
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        return image
+    if image.mode == "L":  # a gray profile only changes the tone curve: gray in, gray out
+        converted = converted.convert("L")
+    converted.info = {key: value for key, value in image.info.items() if key != "icc_profile"}
+    return converted
+
+
 def to_rgb(image: Image.Image) -> Image.Image:
-    """Any Pillow mode -> 8-bit RGB, with EXIF orientation applied."""
-    image = ImageOps.exif_transpose(image)
+    """Any Pillow mode -> 8-bit RGB, with the ICC profile converted to sRGB and EXIF orientation applied."""
+    image = ImageOps.exif_transpose(icc_to_srgb(image))
     mode = image.mode
     if mode.startswith("I") or mode == "F":
         return _high_bit_depth_to_8bit(image).convert("RGB")

@@ -1,0 +1,91 @@
+"""Plan a cleaning run: fingerprint the inputs, drop byte-identical copies, cut the rest into parts.
+
+Layout of DATA/clean/ (the contract in docs/architecture.md):
+  kept.jsonl, dropped.jsonl, report.json, contact-sheet.png   the results
+  phash-index/                                                the incremental near-duplicate index
+  _work/plan.json, _work/records/part-<digest>.jsonl          plan and per-image analysis records
+
+Only files whose sha256 has no analysis record yet go into parts, so a re-run (after a kill, or
+after the scraper added images) analyses only what is new. Parts are named by a digest of their
+content, so a part's records file is complete exactly when it exists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from preprocessing.atomic_files import read_json, write_json_atomic
+from preprocessing.image_inventory import sha256_file
+
+WORK_DIR = "_work"
+RECORDS_DIR = "records"
+PLAN_FILE = "plan.json"
+INDEX_DIR = "phash-index"
+KEPT_FILE = "kept.jsonl"
+DROPPED_FILE = "dropped.jsonl"
+REPORT_FILE = "report.json"
+CONTACT_SHEET = "contact-sheet.png"
+
+
+@dataclass
+class CleanPlan:
+    clean_dir: str
+    files: list[list[str]]  # [path, sha256] of every unique input, in input order
+    byte_duplicates: list[dict] = field(default_factory=list)  # dropped records
+    parts: list[list[list[str]]] = field(default_factory=list)  # files still to analyse
+    part_names: list[str] = field(default_factory=list)
+    digest: str = ""  # of the whole input list: the decision step is complete for it or not
+
+    @property
+    def path(self) -> Path:
+        return Path(self.clean_dir) / WORK_DIR / PLAN_FILE
+
+    def save(self) -> Path:
+        write_json_atomic(self.path, asdict(self))
+        return self.path
+
+    @classmethod
+    def load(cls, path: str | Path) -> "CleanPlan":
+        return cls(**read_json(path))
+
+
+def records_dir(clean_dir: str | Path) -> Path:
+    return Path(clean_dir) / WORK_DIR / RECORDS_DIR
+
+
+def iter_records(clean_dir: str | Path) -> Iterator[dict]:
+    """Every analysis record ever written under `clean_dir` (complete parts only)."""
+    folder = records_dir(clean_dir)
+    for part in sorted(folder.glob("part-*.jsonl")) if folder.is_dir() else []:
+        with open(part, encoding="utf-8") as handle:
+            for line in handle:
+                yield json.loads(line)
+
+
+def plan_cleaning(
+    files: Iterable[Path], clean_dir: str | Path, part_size: int = 500, progress: Callable[[int], None] | None = None
+) -> CleanPlan:
+    analysed = {record["sha256"] for record in iter_records(clean_dir)}
+    first_seen: dict[str, str] = {}
+    unique: list[list[str]] = []
+    duplicates: list[dict] = []
+    for count, path in enumerate(files, start=1):
+        digest = sha256_file(path)
+        if digest in first_seen:
+            duplicates.append(
+                {"path": str(path), "sha256": digest, "reason": "duplicate-bytes", "detail": "same bytes", "duplicate_of": first_seen[digest]}
+            )
+        else:
+            first_seen[digest] = str(path)
+            unique.append([str(path), digest])
+        if progress and count % 1000 == 0:
+            progress(count)
+    pending = [item for item in unique if item[1] not in analysed]
+    parts = [pending[i : i + part_size] for i in range(0, len(pending), part_size)]
+    names = [hashlib.sha256("".join(sha for _, sha in part).encode()).hexdigest()[:16] for part in parts]
+    whole = hashlib.sha256(json.dumps([unique, duplicates]).encode()).hexdigest()
+    return CleanPlan(str(clean_dir), unique, duplicates, parts, names, whole)
