@@ -1,4 +1,5 @@
-"""build-dataset: a folder of images -> Lab WebDataset shards + dataset card in DATA/shards/."""
+"""build-dataset: a folder of images -> DATA/clean/ (clean, unique colour photos) -> Lab WebDataset shards
++ dataset card in DATA/shards/."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_progress_artifact, create_table_artifact, update_progress_artifact
 
 from flows.bounded_submit import map_bounded
+from flows.clean import clean as clean_flow
 from flows.isolated_process import run_isolated
 from flows.retry_policy import retrying
 from flows.scrape import scrape as scrape_flow
+from preprocessing.clean_decision import read_kept_paths
 from preprocessing.dataset_card import build_card, write_card
 from preprocessing.image_inventory import iter_image_files
 from preprocessing.lab_codec import DEFAULT_CODEC
@@ -23,8 +26,9 @@ SHARDS_SUBDIR = "shards"
 
 
 @task(name="plan-shards", **retrying())
-def plan_shards_task(images: str, shard_dir: str, settings: dict) -> str:
-    plan = plan_shards(iter_image_files(images), shard_dir, ShardSettings(**settings))
+def plan_shards_task(images: str, shard_dir: str, settings: dict, clean_dir: str | None = None) -> str:
+    files = read_kept_paths(clean_dir) if clean_dir else iter_image_files(images)  # only clean, unique images
+    plan = plan_shards(files, shard_dir, ShardSettings(**settings))
     return str(plan.save())
 
 
@@ -63,11 +67,12 @@ def build_dataset(
         images = scrape_flow(seeds=seeds, url_list=url_list, out=out, **(scrape_options or {}))["raw_dir"]
     elif not images:
         raise ValueError("give --images DIR, --seed URL or --url-list FILE")
+    clean_dir = clean_flow(images=images, out=out, workers=workers)["clean_dir"]  # DATA/clean/kept.jsonl
     shard_dir = str(Path(out) / SHARDS_SUBDIR)
     settings = ShardSettings(
         short_side=size, centre_crop=centre_crop, codec=codec, val_fraction=val_fraction, part_size=part_size
     )
-    plan_path = plan_shards_task(images, shard_dir, asdict(settings))
+    plan_path = plan_shards_task(images, shard_dir, asdict(settings), clean_dir)
     plan = ShardPlan.load(plan_path)
     part_ids = plan.part_ids()
     logger.info("%d images in, %d parts to write with %d workers", plan.inputs, len(part_ids), workers)

@@ -60,3 +60,15 @@ def analyse_image(path: str | Path, sha256: str, settings: CleaningSettings = Cl
     if reason:
         record.update(reason=reason, detail=f"residual chroma p99 {stats.residual_p99:.1f}, tint {stats.tint_chroma:.1f} at {stats.tint_hue:.0f} deg")
     return record
+
+
+def settings_from_dict(values: dict) -> CleaningSettings:
+    """Inverse of dataclasses.asdict(CleaningSettings): tasks pass settings as plain JSON."""
+    colour = dict(values.get("colour", {}))
+    if "warm_hue_range" in colour:
+        colour["warm_hue_range"] = tuple(colour["warm_hue_range"])
+    return CleaningSettings(
+        limits=ValidationLimits(**values.get("limits", {})),
+        colour=ColourThresholds(**colour),
+        radius=values.get("radius", 8),
+    )

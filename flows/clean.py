@@ -1,0 +1,75 @@
+"""clean: a folder of images -> DATA/clean/ (kept list, every drop with its reason, report, contact sheet).
+
+Four steps, each a retried task that skips complete work: plan (fingerprint, byte duplicates),
+analyse parts (validation, colour filter, pHash; each in a child process), decide (exact and
+near-duplicate clusters through the persistent pHash index), contact sheet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+
+from flows.bounded_submit import map_bounded
+from flows.isolated_process import run_isolated
+from flows.retry_policy import retrying
+from preprocessing.clean_decision import decide
+from preprocessing.clean_part import analyse_part
+from preprocessing.clean_plan import CONTACT_SHEET, CleanPlan, plan_cleaning
+from preprocessing.clean_sheet import sheet_from_report
+from preprocessing.image_analysis import CleaningSettings, settings_from_dict
+from preprocessing.image_inventory import iter_image_files
+from preprocessing.image_validation import ValidationLimits
+
+CLEAN_SUBDIR = "clean"
+
+
+@task(name="plan-cleaning", **retrying())
+def plan_cleaning_task(images: str, clean_dir: str, part_size: int) -> str:
+    return str(plan_cleaning(iter_image_files(images), clean_dir, part_size).save())
+
+
+@task(name="analyse-clean-part", **retrying())
+def analyse_part_task(plan_path: str, part: int, settings: dict) -> str:
+    return run_isolated(analyse_part, plan_path, part, settings_from_dict(settings))
+
+
+@task(name="decide-clean", **retrying())
+def decide_task(plan_path: str, settings: dict) -> dict:
+    report = decide(plan_path, settings_from_dict(settings))
+    return {key: report[key] for key in ("inputs", "kept", "dropped", "dropped_by_reason", "near_pairs")}
+
+
+@task(name="clean-contact-sheet", **retrying())
+def contact_sheet_task(clean_dir: str) -> str:
+    return str(sheet_from_report(clean_dir, Path(clean_dir) / CONTACT_SHEET))
+
+
+@flow(name="clean", log_prints=True)
+def clean(
+    images: str, out: str = "data", workers: int = 2, part_size: int = 500, radius: int = 8,
+    min_side: int = 64, max_aspect: float = 4.0,
+) -> dict:
+    """Clean and deduplicate the images under `images` into `out`/clean; returns the summary."""
+    logger = get_run_logger()
+    clean_dir = str(Path(out) / CLEAN_SUBDIR)
+    settings = asdict(CleaningSettings(limits=ValidationLimits(min_side=min_side, max_aspect=max_aspect), radius=radius))
+    plan_path = plan_cleaning_task(images, clean_dir, part_size)
+    plan = CleanPlan.load(plan_path)
+    logger.info("%d unique inputs, %d byte duplicates, %d parts to analyse", len(plan.files), len(plan.byte_duplicates), len(plan.parts))
+    map_bounded(analyse_part_task, [(plan_path, part, settings) for part in range(len(plan.parts))], workers)
+    summary = decide_task(plan_path, settings)
+    sheet = contact_sheet_task(clean_dir)
+    rows = [{"reason": "kept", "images": summary["kept"]}] + [
+        {"reason": reason, "images": count} for reason, count in summary["dropped_by_reason"].items()
+    ]
+    create_table_artifact(key="clean-summary", table=rows, description=f"cleaning of {images}; lists in {clean_dir}")
+    create_markdown_artifact(
+        key="clean-contact-sheet",
+        markdown=f"Contact sheet (duplicate clusters: kept framed green; rejected images with their reason): `{sheet}`",
+    )
+    logger.info("kept %d of %d; dropped %s", summary["kept"], summary["inputs"], summary["dropped_by_reason"])
+    return {**summary, "clean_dir": clean_dir, "contact_sheet": sheet}
