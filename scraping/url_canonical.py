@@ -17,6 +17,19 @@ def _requote(part: str, safe: str) -> str:
     return quote(part, safe=safe)
 
 
+def remove_dot_segments(path: str) -> str:
+    """RFC 3986 section 5.2.4: '/a/./b/../c' -> '/a/c' (urljoin does this only when joining)."""
+    output: list[str] = []
+    for segment in path.split("/")[1:] if path.startswith("/") else path.split("/"):
+        if segment == "..":
+            if output:
+                output.pop()
+        elif segment != ".":
+            output.append(segment)
+    trailing = "/" if path.endswith(("/.", "/..")) else ""
+    return "/" + "/".join(output) + trailing
+
+
 def canonical_url(url: str, base: str | None = None) -> str:
     """Absolute, fragment-free, lower-case scheme and host, no default port, normalised escapes.
 
@@ -42,7 +55,7 @@ def canonical_url(url: str, base: str | None = None) -> str:
     netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
     if parts.username:
         netloc = f"{parts.username}{':' + parts.password if parts.password else ''}@{netloc}"
-    path = _requote(parts.path or "/", _SAFE_PATH)
+    path = _requote(remove_dot_segments(parts.path or "/"), _SAFE_PATH)
     query = _requote(parts.query, _SAFE_QUERY)
     return urlunsplit((scheme, netloc, path, query, ""))
 

@@ -224,6 +224,44 @@ def gallery_site(caltech_dir: Path):
         server.server_close()
 
 
+class _RouteHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    routes: dict[str, tuple[int, bytes, str]]
+    hits: list[tuple[str, float]]
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self.hits.append((self.path, time.monotonic()))
+        status, body, content_type = self.routes.get(self.path, (404, b"not found", "text/plain"))
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture
+def route_server():
+    """start(routes) -> (base URL, hits): a loopback server answering fixed routes."""
+    servers: list[ThreadingHTTPServer] = []
+
+    def start(routes: dict[str, tuple[int, bytes, str]]) -> tuple[str, list[tuple[str, float]]]:
+        hits: list[tuple[str, float]] = []
+        handler = type("RouteHandler", (_RouteHandler,), {"routes": routes, "hits": hits})
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}", hits
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
 def loopback_settings(**overrides: object) -> ScrapeSettings:
     """Fast, loopback-only settings: only 127.0.0.1 is allowed, every other private address refused."""
     values: dict[str, object] = dict(
