@@ -1,7 +1,7 @@
 """The raw store (DATA/raw/): content-addressed image files and the manifest parts that describe them.
 
     raw/ab/abcdef0123....jpg         one file per distinct content (sha256 of the bytes)
-    raw/manifest/<batch>-<n>-<id>.jsonl   one JSON line per attempted URL (images and pages)
+    raw/manifest/<utc-time>-<batch>-<run>-<n>.jsonl   one JSON line per attempted URL (images, pages)
 
 A manifest part is written whole, atomically, by the task that made it, and never changed; a re-run
 adds parts. The latest word on a URL is the union of all parts: a final status (ok, refused,
@@ -14,6 +14,7 @@ import json
 import threading
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -98,7 +99,8 @@ class ManifestWriter:
         if not self._rows:
             return
         payload = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in self._rows).encode("utf-8")
-        name = f"{self.batch}-{self._run_id}-{self._parts:05d}.jsonl"
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")  # names sort in time order
+        name = f"{stamp}-{self.batch}-{self._run_id}-{self._parts:05d}.jsonl"
         write_bytes_atomic(self.store.manifest_dir / name, payload)
         self._parts += 1
         self._rows = []

@@ -125,7 +125,10 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in (headers or {}).items():
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):  # the client stopped reading (byte cap): expected
+            pass
 
     def _redirect(self, location: str) -> None:
         self.send_response(302)
