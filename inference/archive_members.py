@@ -35,6 +35,7 @@ class MemberRef:
     inner: str  # the member's name inside the archive, or the plain file's real path
     name: str  # sanitised relative path, the output mirrors it
     size: int
+    group: str = ""  # in a folder of archives: the archive's relative path (the inbox entry)
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class MemberProblem:
     name: str  # the name as found (may be hostile: only ever reported, never used as a path)
     reason: str  # unsafe-path, link, symlink-escape, bomb, not-image, not-regular, missing, corrupt
     detail: str = ""
+    group: str = ""
 
 
 def suffix_of(name: str) -> str:
@@ -62,8 +64,8 @@ def is_image_name(name: str) -> bool:
 
 def _prefixed(prefix: str, item: MemberRef | MemberProblem) -> MemberRef | MemberProblem:
     if isinstance(item, MemberRef):
-        return MemberRef(item.container, item.inner, f"{prefix}/{item.name}", item.size)
-    return MemberProblem(f"{prefix}/{item.name}", item.reason, item.detail)
+        return MemberRef(item.container, item.inner, f"{prefix}/{item.name}", item.size, prefix)
+    return MemberProblem(f"{prefix}/{item.name}", item.reason, item.detail, prefix)
 
 
 def list_members(
@@ -108,8 +110,8 @@ def _list_directory(root: Path, expand_archives: bool, max_bytes: int) -> Iterat
                 try:
                     for item in list_members(target, expand_archives=False, max_member_bytes=max_bytes):
                         yield _prefixed(name, item)
-                except (OSError, zipfile.BadZipFile, tarfile.TarError) as error:
-                    yield MemberProblem(name, "corrupt", f"unreadable archive: {error}")
+                except (OSError, zipfile.BadZipFile, tarfile.TarError, EOFError) as error:
+                    yield MemberProblem(name, "corrupt", f"unreadable archive: {error}", name)
                 continue
             if not is_image_name(name):
                 yield MemberProblem(name, "not-image", "not an image file")

@@ -16,10 +16,12 @@ import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable, Iterable
 
 from inference.archive_members import MemberProblem, MemberRef, read_members
 from inference.colorizer import Colorizer, PreparedImage
+from inference.contact_sheet import preview_pair
 from inference.output_encoding import output_name
 from inference.output_target import DirectoryOutput, ZipOutput
 from inference.run_ledger import ALREADY_COLOUR, DONE, FAILED, SKIPPED, LedgerEntry, LedgerPart, RunLedger, is_settled
@@ -53,6 +55,7 @@ class _Pending:
     sha256: str
     timings: dict[str, float]
     prepared: PreparedImage | None = None
+    preview: bool = False
 
 
 class _Pipeline:
@@ -65,7 +68,10 @@ class _Pipeline:
         workers: int,
         max_in_flight: int,
         on_image: Callable[[LedgerEntry], None] | None,
+        previews: int = 0,
+        preview_dir: Path | None = None,
     ) -> None:
+        self.previews_left, self.preview_dir = previews, preview_dir
         self.colorizer, self.output, self.part = colorizer, output, part
         self.batch_size, self.max_in_flight, self.on_image = batch_size, max_in_flight, on_image
         self.pool = ThreadPoolExecutor(max(1, workers), thread_name_prefix="tintype-codec")
@@ -99,7 +105,9 @@ class _Pipeline:
 
     # -- stages ------------------------------------------------------------------------------
     def submit(self, pending: _Pending, data: bytes) -> None:
-        self.decoding.append((pending, self.pool.submit(_timed, self.colorizer.prepare, data)))
+        pending.preview = self.previews_left > 0 and self.preview_dir is not None
+        self.previews_left -= pending.preview
+        self.decoding.append((pending, self.pool.submit(_timed, self.colorizer.prepare, data, pending.preview)))
         while self.in_flight() >= self.max_in_flight:
             self.step(block=True)
 
@@ -157,7 +165,12 @@ class _Pipeline:
     def render_and_write(self, pending: _Pending, ab) -> str:
         prepared = pending.prepared
         name = output_name(pending.ref.name, prepared.metadata.format)
-        self.output.write(name, self.colorizer.render(prepared, ab))
+        image = self.colorizer.render_image(prepared, ab)
+        self.output.write(name, self.colorizer.encode(prepared, image))
+        if pending.preview and prepared.preview is not None:
+            pair = preview_pair(prepared.preview, image)
+            self.preview_dir.mkdir(parents=True, exist_ok=True)
+            pair.save(self.preview_dir / (name.replace("/", "__") + ".png"), format="PNG")
         return name
 
     def finish_encode(self, pending: _Pending, future: Future) -> None:
@@ -201,12 +214,15 @@ def colorize_members(
     workers: int = 2,
     max_in_flight: int | None = None,
     on_image: Callable[[LedgerEntry], None] | None = None,
+    previews: int = 0,
+    preview_dir: Path | None = None,
 ) -> BatchReport:
     """Colorize every image among `items` not already settled in `ledger`; record every outcome."""
     started = time.perf_counter()
     known = ledger.entries()
     part = ledger.open_part(label)
-    pipeline = _Pipeline(colorizer, output, part, batch_size, workers, max_in_flight or 2 * batch_size + workers, on_image)
+    pipeline = _Pipeline(colorizer, output, part, batch_size, workers, max_in_flight or 2 * batch_size + workers, on_image,
+                         previews, preview_dir)
     refs: list[MemberRef] = []
     for item in items:
         if isinstance(item, MemberProblem):

@@ -19,11 +19,14 @@ from typing import Callable
 from inference.archive_members import MemberProblem, MemberRef, list_members
 from inference.batch_colorize import BatchReport, colorize_members
 from inference.colorizer import ColorizeSettings, Colorizer
+from inference.contact_sheet import PREVIEWS_FOLDER, build_contact_sheet
 from inference.output_target import DirectoryOutput, ZipOutput, open_output
-from inference.run_ledger import RunLedger
+from inference.inbox_index import InboxIndex, entry_of
+from inference.run_ledger import FAILED, RunLedger
 from preprocessing.atomic_files import read_json, write_json_atomic
 
 PLANS_FOLDER = "plans"
+MAX_SHEET_PAIRS = 12
 DEFAULT_BATCH_IMAGES = 64  # images per flow task: small enough to retry cheaply
 
 
@@ -39,7 +42,7 @@ class ColorizePlan:
         return sum(1 for batch in self.batches for item in batch if "inner" in item)
 
     def items(self, index: int) -> list[MemberRef | MemberProblem]:
-        return [MemberRef(**item) if "inner" in item else MemberProblem(**item) for item in self.batches[index]]
+        return [_item(record) for record in self.batches[index]]
 
     @classmethod
     def load(cls, path: str | Path) -> "ColorizePlan":
@@ -85,6 +88,7 @@ def colorize_planned_batch(
     model_batch: int = 4,
     workers: int = 2,
     on_image: Callable | None = None,
+    previews: int = 1,
 ) -> BatchReport:
     plan = ColorizePlan.load(plan_path)
     target = open_output(plan.output)
@@ -92,7 +96,20 @@ def colorize_planned_batch(
     return colorize_members(
         plan.items(index), target, colorizer, RunLedger(target.workspace), label=f"b{index:05d}",
         batch_size=model_batch, workers=workers, on_image=on_image,
+        previews=previews, preview_dir=target.workspace / PREVIEWS_FOLDER / plan_id(plan_path),
     )
+
+
+def plan_id(plan_path: str | Path) -> str:
+    return Path(plan_path).stem
+
+
+def write_contact_sheet(plan_path: str | Path) -> Path | None:
+    """The run's before/after pairs tiled into `<workspace>/previews/<plan>.png`."""
+    plan = ColorizePlan.load(plan_path)
+    folder = open_output(plan.output).workspace / PREVIEWS_FOLDER
+    pairs = sorted((folder / plan_id(plan_path)).glob("*.png"))[:MAX_SHEET_PAIRS]
+    return build_contact_sheet(pairs, folder / f"{plan_id(plan_path)}.png")
 
 
 def finalize_run(output: str | Path) -> Path:
@@ -120,9 +137,44 @@ def colorize_input(
     for index in range(len(ColorizePlan.load(plan_path).batches)):
         report.merge(colorize_planned_batch(plan_path, index, str(bundle), settings, device, model_batch, workers, on_image))
     finalize_run(output)
+    write_contact_sheet(plan_path)
     report.seconds = time.perf_counter() - started
     return report
 
 
 def workspace_of(output: str | Path) -> Path:
     return open_output(output).workspace
+
+
+def filter_plan_for_inbox(plan_path: str | Path, bundle: str | Path) -> Path:
+    """Inbox mode: drop the entries a previous run finished under this model version."""
+    plan = ColorizePlan.load(plan_path)
+    version = bundle_version(bundle)
+    index = InboxIndex(open_output(plan.output).workspace, plan.source)
+    kept = [item for batch in plan.batches for item in batch if not index.is_seen(entry_of(_item(item)), version)]
+    plan.batches = [kept[i : i + DEFAULT_BATCH_IMAGES] for i in range(0, len(kept), DEFAULT_BATCH_IMAGES)]
+    write_json_atomic(plan_path, asdict(plan))
+    return Path(plan_path)
+
+
+def mark_inbox_entries(plan_path: str | Path, bundle: str | Path) -> None:
+    """After a run: remember the inbox entries whose every image is settled (none failed)."""
+    plan = ColorizePlan.load(plan_path)
+    version = bundle_version(bundle)
+    workspace = open_output(plan.output).workspace
+    failed_sources = {e.source for e in RunLedger(workspace).entries().values() if e.model_version == version and e.status == FAILED}
+    entries: dict[str, bool] = {}
+    for batch in plan.batches:
+        for record in batch:
+            item = _item(record)
+            entry = entry_of(item)
+            entries[entry] = entries.get(entry, True) and item.name not in failed_sources
+    InboxIndex(workspace, plan.source).mark({e for e, clean in entries.items() if clean}, version)
+
+
+def bundle_version(bundle: str | Path) -> str:
+    return (Path(bundle) / "version.txt").read_text().strip()
+
+
+def _item(record: dict) -> MemberRef | MemberProblem:
+    return MemberRef(**record) if "inner" in record else MemberProblem(**record)

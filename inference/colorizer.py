@@ -22,6 +22,7 @@ from PIL import Image
 from torch import nn
 
 from inference.colour_check import ColourVerdict, judge_colour
+from inference.contact_sheet import thumbnail
 from inference.full_res_lab import join_lightness_ab, lightness_of_grey, lightness_of_rgb
 from inference.output_encoding import SourceMetadata, capture_metadata, encode_image
 from inference.working_size import DEFAULT_WORKING_SIZE, working_shape
@@ -46,6 +47,7 @@ class PreparedImage:
     working: torch.Tensor  # float32 (1, h, w) L at the working size
     metadata: SourceMetadata
     verdict: ColourVerdict
+    preview: Image.Image | None = None  # small upright original, for before/after previews
 
     @property
     def bucket(self) -> tuple[int, int]:
@@ -104,7 +106,7 @@ class Colorizer:
         loaded = load_bundle(bundle, device=device)
         return cls(loaded.model, loaded.version, settings, device)
 
-    def prepare(self, source: ImageSource) -> PreparedImage:
+    def prepare(self, source: ImageSource, preview: bool = False) -> PreparedImage:
         """Decode and measure one input (thread-safe; raises ImageRejected for bombs and corrupt data)."""
         image = open_checked(source, max_pixels=self.settings.max_pixels)
         metadata = capture_metadata(image)
@@ -120,7 +122,7 @@ class Colorizer:
         shape = working_shape(width, height, self.settings.working_size)
         full = torch.from_numpy(lightness)[None, None]
         working = F.interpolate(full, size=shape, mode="bilinear", align_corners=False, antialias=True)[0]
-        return PreparedImage(lightness, working, metadata, verdict)
+        return PreparedImage(lightness, working, metadata, verdict, thumbnail(upright) if preview else None)
 
     @torch.inference_mode()
     def predict(self, batch: list[PreparedImage]) -> list[torch.Tensor]:
@@ -130,10 +132,16 @@ class Colorizer:
         ab = smooth_ab(ab, self.settings.smoothing_sigma) * self.settings.saturation
         return list(ab.cpu().unbind(0))
 
+    def render_image(self, prepared: PreparedImage, ab: torch.Tensor) -> Image.Image:
+        """ab at the working size + the original L -> RGB image at full resolution."""
+        return Image.fromarray(join_lightness_ab(prepared.lightness, ab))
+
+    def encode(self, prepared: PreparedImage, image: Image.Image) -> bytes:
+        """Encode in the input's format, with its metadata and the model tag."""
+        return encode_image(image, prepared.metadata, self.version)
+
     def render(self, prepared: PreparedImage, ab: torch.Tensor) -> bytes:
-        """ab at the working size + the original L -> encoded bytes in the input's format."""
-        rgb = join_lightness_ab(prepared.lightness, ab)
-        return encode_image(Image.fromarray(rgb), prepared.metadata, self.version)
+        return self.encode(prepared, self.render_image(prepared, ab))
 
     def colorize_bytes(self, source: ImageSource) -> bytes:
         """One image, start to end (no already-colour skip: the caller asked for this picture)."""

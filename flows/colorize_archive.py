@@ -1,0 +1,125 @@
+"""colorize-archive: an image, folder, .zip, .tar(.gz) or list file -> colorized mirror + ledger.
+
+Tasks: plan (list members into batches) -> colorize-batch per batch (retriable; a failing image is
+recorded in the ledger, never fatal) -> finalize (ledger compaction, zip packing) -> summary
+artifacts (a table, and before/after previews). In inbox mode the input is a watched folder and
+only entries not yet finished under this model version are planned.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_progress_artifact, create_table_artifact, update_progress_artifact
+
+from flows.bounded_submit import map_bounded
+from flows.retry_policy import retrying
+from inference.colorize_run import (
+    ColorizePlan,
+    check_no_overlap,
+    colorize_planned_batch,
+    filter_plan_for_inbox,
+    finalize_run,
+    mark_inbox_entries,
+    plan_run,
+    write_contact_sheet,
+)
+from inference.colorizer import ColorizeSettings
+from inference.preview_markdown import preview_markdown
+from inference.working_size import DEFAULT_WORKING_SIZE
+
+FAILURES_SHOWN = 50
+
+
+@task(name="plan-colorize", **retrying())
+def plan_task(source: str, output: str, batch_images: int) -> str:
+    return str(plan_run(source, output, batch_images))
+
+
+@task(name="filter-inbox", **retrying())
+def filter_inbox_task(plan_path: str, bundle: str) -> str:
+    return str(filter_plan_for_inbox(plan_path, bundle))
+
+
+@task(name="colorize-batch", **retrying())
+def colorize_batch_task(plan_path: str, index: int, bundle: str, settings: dict, device: str, model_batch: int) -> dict:
+    report = colorize_planned_batch(plan_path, index, bundle, ColorizeSettings(**settings), device, model_batch)
+    summary = asdict(report)
+    summary["failures"] = summary["failures"][:FAILURES_SHOWN]
+    return summary
+
+
+@task(name="finalize-colorize", **retrying())
+def finalize_task(output: str) -> str:
+    return str(finalize_run(output))
+
+
+@task(name="contact-sheet", **retrying(retries=1))
+def contact_sheet_task(plan_path: str) -> str | None:
+    sheet = write_contact_sheet(plan_path)
+    return str(sheet) if sheet else None
+
+
+@flow(name="colorize-archive", log_prints=True)
+def colorize_archive(
+    input: str,
+    output: str,
+    model: str,
+    size: int = DEFAULT_WORKING_SIZE,
+    saturation: float = 1.0,
+    temperature: float | None = None,
+    smoothing: float = 0.0,
+    force: bool = False,
+    device: str = "cpu",
+    inbox: bool = False,
+    batch_images: int = 64,
+    model_batch: int = 4,
+) -> dict:
+    """Colorize INPUT into OUTPUT with the bundle MODEL; returns the run's counts."""
+    logger = get_run_logger()
+    started = time.perf_counter()
+    settings = asdict(ColorizeSettings(working_size=size, saturation=saturation, temperature=temperature,
+                                       smoothing_sigma=smoothing, force=force))
+    check_no_overlap(Path(input), Path(output))  # a user error: fail now, not after retries
+    plan_path = plan_task(input, output, batch_images)
+    if inbox:
+        plan_path = filter_inbox_task(plan_path, model)
+    plan = ColorizePlan.load(plan_path)
+    logger.info("%d images listed in %d batches", plan.images, len(plan.batches))
+
+    progress_id = create_progress_artifact(progress=0.0, description="batches colorized")
+    finished: list[dict] = []
+
+    def on_batch(summary: dict) -> None:
+        finished.append(summary)
+        update_progress_artifact(progress_id, progress=100.0 * len(finished) / max(len(plan.batches), 1))
+
+    # One batch at a time: the model already uses every core; decode/encode overlap inside a batch.
+    arguments = [(plan_path, index, model, settings, device, model_batch) for index in range(len(plan.batches))]
+    summaries = map_bounded(colorize_batch_task, arguments, 1, on_batch)
+    ledger_path = finalize_task(output)
+    if inbox:
+        mark_inbox_entries(plan_path, model)
+    sheet = contact_sheet_task(plan_path)
+    totals = _publish(summaries, time.perf_counter() - started, ledger_path, sheet)
+    return totals
+
+
+def _publish(summaries: list[dict], seconds: float, ledger_path: str, sheet: str | None) -> dict:
+    totals = {name: sum(s[name] for s in summaries) for name in ("done", "skipped", "failed", "settled", "megapixels")}
+    totals["seconds"] = round(seconds, 2)
+    totals["images/s"] = round(totals["done"] / seconds, 3) if seconds else None
+    totals["s/MP"] = round(seconds / totals["megapixels"], 3) if totals["megapixels"] else None
+    rows = [{"measure": key, "value": value} for key, value in totals.items()]
+    create_table_artifact(key="colorize-summary", table=rows, description=f"Colorization run; ledger at {ledger_path}")
+    failures = [f for s in summaries for f in s["failures"]][:FAILURES_SHOWN]
+    if failures:
+        create_table_artifact(key="colorize-failures", table=failures, description="Inputs that failed (all are in the ledger)")
+    if sheet:
+        create_markdown_artifact(key="colorize-previews", markdown=preview_markdown(Path(sheet)), description="before / after")
+    totals["ledger"] = ledger_path
+    totals["contact_sheet"] = sheet
+    return totals

@@ -1,0 +1,46 @@
+"""Inbox mode: which files and archives in a watched folder a scheduled run has already finished.
+
+Each top-level entry of the inbox (an image or an archive, anywhere below the inbox) is remembered
+by (relative path, size, mtime, model version) once a run colorized all of it without failures.
+A scheduled run then lists only entries that are new, changed, or had failures; the ledger still
+decides per image, so a file renamed into the inbox costs a hash, not a colorization.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from inference.archive_members import MemberProblem, MemberRef
+from preprocessing.atomic_files import read_json, write_json_atomic
+
+INBOX_INDEX = "inbox-seen.json"
+
+
+def entry_of(item: MemberRef | MemberProblem) -> str:
+    """The inbox entry an item came from: the archive's relative path, or the file's own."""
+    return item.group or item.name
+
+
+class InboxIndex:
+    def __init__(self, workspace: str | Path, inbox: str | Path) -> None:
+        self.path = Path(workspace) / INBOX_INDEX
+        self.inbox = Path(inbox)
+        self.seen: dict[str, dict] = read_json(self.path) if self.path.is_file() else {}
+
+    def fingerprint(self, entry: str, model_version: str) -> dict | None:
+        path = self.inbox / entry
+        if not path.is_file():
+            return None
+        stat = path.stat()
+        return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "model_version": model_version}
+
+    def is_seen(self, entry: str, model_version: str) -> bool:
+        current = self.fingerprint(entry, model_version)
+        return current is not None and self.seen.get(entry) == current
+
+    def mark(self, entries: set[str], model_version: str) -> None:
+        for entry in entries:
+            current = self.fingerprint(entry, model_version)
+            if current is not None:
+                self.seen[entry] = current
+        write_json_atomic(self.path, self.seen)
