@@ -12,9 +12,8 @@ from typing import Any
 from torch import nn
 
 from training.patch_discriminator import PatchDiscriminator
+from training.presets import MODEL_KINDS
 from training.unet_generator import UNetGenerator
-
-MODEL_KINDS = ("regression", "classification", "gan")
 
 DEFAULT_GENERATOR: dict[str, Any] = {
     "kind": "regression",

@@ -1,0 +1,92 @@
+"""train-colorizer: Lab shards -> a trained model bundle in RUN/bundle.
+
+One retriable task runs the whole loop; a retry (or a re-run with resume) continues from the newest
+checkpoint, so a crash costs at most `checkpoint_every` steps. Every training holds one slot of the
+global concurrency limit `gpu` (created with 1 slot if missing), so two trainings never share a GPU.
+"""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import (
+    create_markdown_artifact,
+    create_progress_artifact,
+    create_table_artifact,
+    update_progress_artifact,
+)
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+from prefect.concurrency.sync import concurrency
+from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
+from prefect.runtime import task_run
+
+from flows.retry_policy import retrying
+from training.train_loop import train
+
+GPU_LIMIT = "gpu"
+METRIC_COLUMNS = ("psnr", "ssim", "colourfulness", "dcf", "auc", "auc_rebalanced")
+
+
+def ensure_gpu_limit(slots: int = 1) -> None:
+    """Create the `gpu` global concurrency limit if this Prefect server does not have it yet."""
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_global_concurrency_limit_by_name(GPU_LIMIT)
+        except ObjectNotFound:
+            try:
+                client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=GPU_LIMIT, limit=slots))
+            except ObjectAlreadyExists:
+                pass  # another training created it in the meantime
+
+
+def _metrics_table(record: dict) -> list[dict]:
+    gray = record["gray"]
+    return [
+        {"model": f"step {record['step']}", **{k: round(record[k], 4) for k in METRIC_COLUMNS}},
+        {"model": "gray baseline (ab = 0)", **{k: round(gray[k], 4) for k in METRIC_COLUMNS}},
+    ]
+
+
+def _publish_grid(grid_path: str, step: int) -> None:
+    encoded = base64.b64encode(Path(grid_path).read_bytes()).decode()
+    create_markdown_artifact(
+        key="train-colorizer-samples",
+        markdown=f"### Samples at step {step} (input L | prediction | truth)\n\n`{grid_path}`\n\n"
+        f"![samples](data:image/png;base64,{encoded})\n",
+        description="latest sample grid",
+    )
+
+
+@task(name="train-model", **retrying(retries=2, base_delay_seconds=10.0))
+def train_model_task(data: str, out: str, preset: str | None, model: str | None, steps: int | None, resume: bool,
+                     overrides: dict | None = None) -> dict:
+    logger = get_run_logger()
+    resume = resume or task_run.run_count > 1  # a retry continues the run it interrupted
+    progress_id = create_progress_artifact(progress=0.0, description=f"training steps done ({out})")
+
+    def on_progress(record: dict) -> None:
+        update_progress_artifact(progress_id, progress=100.0 * record["step"] / record["steps"])
+        logger.info("step %d/%d loss %.4f lr %.2e", record["step"], record["steps"], record["loss"], record["lr"])
+
+    def on_evaluation(record: dict) -> None:
+        create_table_artifact(key="train-colorizer-metrics", table=_metrics_table(record),
+                              description=f"val metrics at step {record['step']} ({out})")
+        _publish_grid(record["grid"], record["step"])
+
+    ensure_gpu_limit()
+    with concurrency(GPU_LIMIT, occupy=1):
+        result = train(data, out, preset=preset, kind=model, steps=steps, resume=resume, overrides=overrides,
+                       progress=on_progress, on_evaluation=on_evaluation)
+    metrics = {k: result.metrics[k] for k in METRIC_COLUMNS if k in result.metrics}
+    return {"run_dir": str(result.run_dir), "bundle_dir": str(result.bundle_dir), "step": result.step,
+            "resumed_from": result.resumed_from, "metrics": metrics}
+
+
+@flow(name="train-colorizer", log_prints=True)
+def train_colorizer(data: str = "data", out: str = "runs/default", preset: str | None = None, model: str | None = None,
+                    steps: int | None = None, resume: bool = False, overrides: dict | None = None) -> dict:
+    """Train a colorizer on DATA's shards into OUT (checkpoints, metrics.jsonl, samples/, bundle/)."""
+    return train_model_task(data, out, preset, model, steps, resume, overrides)

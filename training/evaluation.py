@@ -1,0 +1,70 @@
+"""Evaluate a colorizer on the val shards: PSNR, SSIM, colourfulness and dCF, AuC (raw and
+rebalanced), and a sample grid. The gray baseline (ab = 0) goes through the very same code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from preprocessing.lab_torch import l_ab_to_srgb
+from training.ab_auc import AbAucAccumulator
+from training.colourfulness import colourfulness
+from training.image_quality import psnr_uint8, ssim_uint8
+from training.sample_grid import write_sample_grid
+from training.shard_loader import val_samples
+
+Predictor = Callable[[torch.Tensor], torch.Tensor]  # L (1, 1, H, W) -> ab (1, 2, H, W)
+
+
+def gray_predictor(lightness: torch.Tensor) -> torch.Tensor:
+    return torch.zeros(lightness.shape[0], 2, *lightness.shape[-2:], dtype=lightness.dtype, device=lightness.device)
+
+
+def to_rgb8(lightness: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
+    """L (1, 1, H, W), ab (1, 2, H, W) -> uint8 (3, H, W) on the CPU."""
+    rgb = l_ab_to_srgb(lightness.float(), ab.float())[0]
+    return torch.round(rgb.clamp(0, 1) * 255).to(torch.uint8).cpu()
+
+
+def evaluate(
+    predict: Predictor,
+    shard_dir: str | Path,
+    card: dict[str, Any],
+    split: str = "val",
+    device: str | torch.device = "cpu",
+    limit: int | None = None,
+    grid_path: str | Path | None = None,
+    grid_rows: int = 6,
+) -> dict[str, float]:
+    """Mean per-image metrics over the split (at most `limit` images)."""
+    sums = {"psnr": 0.0, "ssim": 0.0, "colourfulness": 0.0, "colourfulness_truth": 0.0}
+    auc = AbAucAccumulator(int(card["ab_bins"]["count"]))
+    rows: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    images = 0
+    for _, lightness, true_ab in val_samples(shard_dir, card, split, limit):
+        l_tensor = torch.from_numpy(lightness)[None, None].to(device)
+        ab_truth = torch.from_numpy(true_ab)[None].to(device)
+        with torch.no_grad():
+            ab_pred = predict(l_tensor).float()
+        predicted_rgb, truth_rgb = to_rgb8(l_tensor, ab_pred), to_rgb8(l_tensor, ab_truth)
+        sums["psnr"] += psnr_uint8(predicted_rgb, truth_rgb)
+        sums["ssim"] += ssim_uint8(predicted_rgb, truth_rgb)
+        sums["colourfulness"] += colourfulness(predicted_rgb)
+        sums["colourfulness_truth"] += colourfulness(truth_rgb)
+        auc.update(ab_pred[0].cpu(), ab_truth[0].cpu())
+        if grid_path is not None and len(rows) < grid_rows:
+            gray = np.repeat(np.rint(lightness * 2.55).clip(0, 255).astype(np.uint8)[..., None], 3, axis=2)
+            rows.append((gray, predicted_rgb.permute(1, 2, 0).numpy(), truth_rgb.permute(1, 2, 0).numpy()))
+        images += 1
+    if images == 0:
+        raise ValueError(f"no {split} samples to evaluate in {shard_dir}")
+    metrics = {name: value / images for name, value in sums.items()}
+    metrics["dcf"] = metrics["colourfulness"] - metrics["colourfulness_truth"]
+    metrics.update(auc.result())
+    metrics["images"] = images
+    if grid_path is not None:
+        write_sample_grid(rows, grid_path)
+    return metrics

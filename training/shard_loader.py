@@ -1,0 +1,104 @@
+"""WebDataset pipelines over the Lab shards: an endless shuffled training stream and an ordered val pass.
+
+Training (what webdataset's docs advise for DDP): shards are *resampled* with a seed per rank and
+loader worker (`ResampledShards(deterministic=True)` seeds on rank * 1000 + worker, the epoch and our
+seed), so every rank sees its own endless stream without coordination; a sample shuffle buffer
+mixes shards; the card's decoder turns bytes into Lab; random crop and flip; batching in the worker;
+`WebLoader(...).with_epoch(n)` gives the loader a finite epoch. With `resampled=False` the shard list
+is shuffled with a shared seed and split with `split_by_node` then `split_by_worker` (one pass each).
+
+Resume: a run records how many batches it has drawn and opens a fresh stream seeded on
+(seed, step) when it restarts. Shards are drawn with replacement anyway, so the resumed stream is
+statistically the same stream without re-reading (and re-decoding) everything seen before.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import numpy as np
+import torch
+import webdataset as wds
+
+from preprocessing.dataset_card import load_decoder, shard_paths
+from training.crop_and_flip import RandomCropFlip
+
+
+class DecodeAndAugment:
+    """Sample dict -> (L, ab) tensors: the card's decoder, then crop and flip. Picklable for workers."""
+
+    def __init__(self, decoder: Callable[[dict], tuple[np.ndarray, np.ndarray]], crop: int, seed: int) -> None:
+        self.decoder = decoder
+        self.augment = RandomCropFlip(crop, seed)
+
+    def __call__(self, sample: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
+        lightness, ab = self.decoder(sample)
+        return self.augment(lightness, ab)
+
+
+def stack_batch(samples: list[tuple[torch.Tensor, torch.Tensor]]) -> tuple[torch.Tensor, torch.Tensor]:
+    return torch.stack([s[0] for s in samples]), torch.stack([s[1] for s in samples])
+
+
+def train_pipeline(
+    shard_dir: str | Path,
+    card: dict[str, Any],
+    crop: int,
+    batch_size: int,
+    seed: int,
+    shuffle_buffer: int = 500,
+    resampled: bool = True,
+) -> wds.DataPipeline:
+    urls = shard_paths(shard_dir, card, "train")
+    if not urls:
+        raise ValueError(f"the dataset card in {shard_dir} lists no train shards")
+    if resampled:
+        source = [wds.ResampledShards(urls, seed=seed, deterministic=True)]
+    else:
+        source = [wds.SimpleShardList(urls), wds.detshuffle(len(urls), seed=seed), wds.split_by_node, wds.split_by_worker]
+    return wds.DataPipeline(
+        *source,
+        wds.tarfile_to_samples(),
+        wds.shuffle(shuffle_buffer, initial=min(shuffle_buffer, 100), seed=seed),
+        wds.map(DecodeAndAugment(load_decoder(card), crop, seed)),
+        wds.batched(batch_size, collation_fn=stack_batch, partial=False),
+    )
+
+
+def train_loader(
+    shard_dir: str | Path,
+    card: dict[str, Any],
+    crop: int,
+    batch_size: int,
+    seed: int,
+    workers: int = 0,
+    shuffle_buffer: int = 500,
+    epoch_batches: int = 1000,
+) -> wds.WebLoader:
+    """Batches of (L (B, 1, c, c), ab (B, 2, c, c)); batching happens in the workers."""
+    pipeline = train_pipeline(shard_dir, card, crop, batch_size, seed, shuffle_buffer)
+    loader = wds.WebLoader(
+        pipeline, batch_size=None, num_workers=workers, persistent_workers=workers > 0,
+        prefetch_factor=4 if workers > 0 else None, pin_memory=torch.cuda.is_available(),
+    )
+    return loader.with_epoch(epoch_batches)
+
+
+def endless_batches(loader: wds.WebLoader) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    while True:
+        yield from loader
+
+
+def val_samples(shard_dir: str | Path, card: dict[str, Any], split: str = "val", limit: int | None = None) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
+    """(key, L (H, W), ab (2, H, W)) in shard order, one pass, no augmentation."""
+    urls = shard_paths(shard_dir, card, split)
+    if not urls:
+        raise ValueError(f"the dataset card in {shard_dir} lists no {split} shards")
+    decoder = load_decoder(card)
+    dataset = wds.WebDataset(urls, shardshuffle=False, nodesplitter=None, workersplitter=None, empty_check=False)
+    for count, sample in enumerate(dataset):
+        if limit is not None and count >= limit:
+            return
+        lightness, ab = decoder(sample)
+        yield sample["__key__"], lightness, ab
