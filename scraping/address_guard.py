@@ -67,18 +67,19 @@ class AddressGuard:
         return any(address in network for network in self.allowed_networks)
 
     def check(self, url: str) -> None:
-        """Raise Refused("scheme" | "no-host" | "dns" | "private-address") unless `url` may be fetched."""
-        parts = urlsplit(url)
+        """Raise Refused("bad-url" | "scheme" | "no-host" | "dns" | "private-address") unless `url` may be fetched."""
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError as error:
+            raise Refused("bad-url", f"{url!r}: {error}") from error
         scheme = parts.scheme.lower()
         if scheme not in HTTP_SCHEMES:
             raise Refused("scheme", f"only http and https are fetched, not {scheme or 'a relative URL'!r}")
         host = parts.hostname
         if not host:
             raise Refused("no-host", url)
-        try:
-            port = parts.port or (443 if scheme == "https" else 80)
-        except ValueError as error:
-            raise Refused("bad-port", str(error)) from error
+        port = port or (443 if scheme == "https" else 80)
         for address in self._resolve(host, port):
             if not self._allowed(address):
                 raise Refused("private-address", f"{host} resolves to {address} (use --allow-private for local hosts)")

@@ -3,6 +3,10 @@
     raw/ab/abcdef0123....jpg         one file per distinct content (sha256 of the bytes)
     raw/manifest/<utc-time>-<batch>-<run>-<n>.jsonl   one JSON line per attempted URL (images, pages)
 
+Image files are renamed into place without a per-file fsync; before a manifest part that names
+them is published, one os.sync() makes them all durable (one journal commit instead of one per
+image: the difference between 6 ms and 0.2 ms per image here). So a row never points at a file a
+power cut could lose, and a file without a row is simply fetched again.
 A manifest part is written whole, atomically, by the task that made it, and never changed; a re-run
 adds parts. The latest word on a URL is the union of all parts: a final status (ok, refused,
 invalid) ends it, error rows count as attempts.
@@ -11,6 +15,7 @@ invalid) ends it, error rows count as attempts.
 from __future__ import annotations
 
 import json
+import os
 import threading
 import uuid
 from dataclasses import dataclass
@@ -44,7 +49,7 @@ class RawStore:
         relative = self.relative_image_path(sha256, extension)
         path = self.root / relative
         if not (path.is_file() and path.stat().st_size == len(data)):
-            write_bytes_atomic(path, data)
+            write_bytes_atomic(path, data, durable=False)
         return relative
 
     def part_paths(self) -> list[Path]:
@@ -98,6 +103,8 @@ class ManifestWriter:
     def _flush_locked(self) -> None:
         if not self._rows:
             return
+        if any(row.get("path") for row in self._rows):
+            os.sync()  # the images these rows name reach the disk before the rows do
         payload = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in self._rows).encode("utf-8")
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")  # names sort in time order
         name = f"{stamp}-{self.batch}-{self._run_id}-{self._parts:05d}.jsonl"

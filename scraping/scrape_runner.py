@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable
 
 from scraping.address_guard import AddressGuard
 from scraping.crawl_frontier import CrawlFrontier, PageTask
-from scraping.fetch_outcomes import OK, FetchOutcome, Invalid
+from scraping.fetch_outcomes import ERROR, OK, FetchOutcome, Invalid
 from scraping.host_rate_limiter import shared_limiter
 from scraping.http_fetch import HttpFetcher
 from scraping.http_session import build_session
@@ -97,6 +97,9 @@ class Scraper:
         except FetchOutcome as outcome:
             row.update(status=outcome.status, error=outcome.code, detail=outcome.detail[:500], http_status=outcome.http_status)
             return row
+        except (OSError, ValueError, RuntimeError) as error:  # one odd URL must not end the batch
+            row.update(status=ERROR, error="internal", detail=f"{type(error).__name__}: {error}"[:500])
+            return row
         path = self.store.put(image.data, image.sha256, image.image.extension)
         row.update(
             http_status=image.http_status, final_url=image.final_url, sha256=image.sha256, bytes=len(image.data),
@@ -126,6 +129,9 @@ class Scraper:
                 final_url = fetched.url
         except FetchOutcome as outcome:
             row.update(status=outcome.status, error=outcome.code, detail=outcome.detail[:500])
+            return row, None
+        except (OSError, ValueError, RuntimeError) as error:
+            row.update(status=ERROR, error="internal", detail=f"{type(error).__name__}: {error}"[:500])
             return row, None
         html = body.decode(encoding, errors="replace") if encoding else body
         parsed = parse_page(html, final_url, self.settings.max_links_per_page)

@@ -36,8 +36,12 @@ def canonical_url(url: str, base: str | None = None) -> str:
     Non-http(s) URLs are returned joined but otherwise untouched (the caller refuses them).
     """
     url = url.strip()
-    joined = urljoin(base, url) if base else url
-    parts = urlsplit(joined)
+    try:
+        joined = urljoin(base, url) if base else url
+        parts = urlsplit(joined)
+        port = parts.port
+    except ValueError:  # "http://[bad", "http://h:99999": left as written; the guard refuses them
+        return url
     scheme = parts.scheme.lower()
     if scheme not in HTTP_SCHEMES:
         return joined
@@ -48,10 +52,6 @@ def canonical_url(url: str, base: str | None = None) -> str:
         host = host.lower()
     if ":" in host:  # IPv6 literal
         host = f"[{host}]"
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
     netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
     if parts.username:
         netloc = f"{parts.username}{':' + parts.password if parts.password else ''}@{netloc}"
@@ -62,8 +62,11 @@ def canonical_url(url: str, base: str | None = None) -> str:
 
 def host_key(url: str) -> str:
     """`host:port` of an http(s) URL: the unit of politeness (robots.txt, rate limits)."""
-    parts = urlsplit(url)
-    port = parts.port or _DEFAULT_PORTS.get(parts.scheme, 0)
+    try:
+        parts = urlsplit(url)
+        port = parts.port or _DEFAULT_PORTS.get(parts.scheme, 0)
+    except ValueError:
+        return ""
     return f"{(parts.hostname or '').lower()}:{port}"
 
 

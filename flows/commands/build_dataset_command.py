@@ -17,7 +17,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--workers", type=int, default=2, help="parallel worker processes (default 2)")
     parser.add_argument("--centre-crop", action="store_true", help="crop every sample to SIZE x SIZE")
     parser.add_argument("--codec", choices=sorted(CODEC_KEYS), default=DEFAULT_CODEC)
-    add_scrape_arguments(parser, required=False)
+    add_scrape_arguments(parser)
     parser.set_defaults(run=run)
 
 

@@ -6,9 +6,9 @@ import argparse
 import json
 
 
-def add_scrape_arguments(parser: argparse.ArgumentParser, required: bool) -> None:
+def add_scrape_arguments(parser: argparse.ArgumentParser) -> None:
     """The scrape options, shared with build-dataset (where the source may be --images instead)."""
-    source = parser.add_argument_group("scrape source" if not required else "source (one of)")
+    source = parser.add_argument_group("scrape source (one of)")
     source.add_argument("--seed", action="append", metavar="URL", help="a gallery or catalogue page to crawl (repeatable)")
     source.add_argument("--url-list", metavar="FILE", help="image URLs: .txt (one a line), .csv/.tsv/.jsonl/.parquet with a url column")
     scrape = parser.add_argument_group("scraping")
@@ -37,7 +37,7 @@ def scrape_options(args: argparse.Namespace) -> dict:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("scrape", help="seed pages or a URL list -> images + manifest in DATA/raw")
-    add_scrape_arguments(parser, required=True)
+    add_scrape_arguments(parser)
     parser.add_argument("--out", default="data", help="data root; images go to OUT/raw (default: ./data)")
     parser.add_argument("--workers", type=int, default=2, help="batches (sites or URL-list parts) at once")
     parser.set_defaults(run=run)

@@ -182,7 +182,7 @@ def test_url_list_scrape_records_every_outcome(gallery_site, scrape_settings_fac
     lines = [site.url(p) for p in ("/img/p1.jpg", "/img/p7.jpg", "/hostile/truncated.jpg", "/hostile/to-private.jpg",
                                   "/private/secret.jpg", "/nowhere.jpg")]
     lines += [site.url("/img/p1.jpg#dup"), site.url("/img/p1.jpg"), "ftp://127.0.0.1/x.jpg", "mailto:a@b.test",
-              "http://10.0.0.7/x.jpg"]
+              "http://10.0.0.7/x.jpg", "http://[bad/x.jpg", "http://127.0.0.1:99999/x.jpg", "not a url"]
     (tmp_path / "urls.txt").write_text("\n".join(lines) + "\n")
     raw = tmp_path / "raw"
     summary = scrape_url_list(str(raw), read_url_list(tmp_path / "urls.txt"), scrape_settings_factory(), "list")
@@ -197,6 +197,9 @@ def test_url_list_scrape_records_every_outcome(gallery_site, scrape_settings_fac
         "ftp://127.0.0.1/x.jpg": ("refused", "scheme"),
         "mailto:a@b.test": ("refused", "scheme"),
         "http://10.0.0.7/x.jpg": ("refused", "private-address"),
+        "http://[bad/x.jpg": ("refused", "bad-url"),
+        "http://127.0.0.1:99999/x.jpg": ("refused", "bad-url"),
+        "not a url": ("refused", "scheme"),
     }
     assert summary.images_ok == 2 and len(site.requests_for("/img/p1.jpg")) == 1
 
