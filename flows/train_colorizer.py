@@ -60,7 +60,18 @@ def _publish_grid(grid_path: str, step: int) -> None:
     )
 
 
-@task(name="train-model", **retrying(retries=2, base_delay_seconds=10.0))
+def _worth_retrying(task, task_run, state) -> bool:
+    """Retry transient failures (I/O, CUDA, a lost node); not a wrong argument or a refused --out."""
+    try:
+        state.result()
+    except (FileExistsError, ValueError):
+        return False
+    except Exception:
+        return True
+    return True
+
+
+@task(name="train-model", retry_condition_fn=_worth_retrying, **retrying(retries=2, base_delay_seconds=2.0))
 def train_model_task(data: str, out: str, preset: str | None, model: str | None, steps: int | None, resume: bool,
                      overrides: dict | None = None) -> dict:
     logger = get_run_logger()

@@ -58,6 +58,7 @@ class TrainResult:
     step: int
     metrics: dict[str, Any]
     resumed_from: int | None
+    model: torch.nn.Module | None = None  # the trained generator (EMA weights when enabled), on its device
 
 
 def find_shard_dir(data: str | Path) -> Path:
@@ -303,8 +304,11 @@ def train(
         if not last_metrics and can_evaluate:
             last_metrics = evaluate_now(step)
         exported = ema.model if ema is not None else plain_module(model)
+        exported.eval()
         metrics = {key: value for key, value in last_metrics.items() if key not in ("type", "grid")}
         metrics.update(trained_steps=step, preset=config["preset"])
         bundle_dir = export_bundle(exported, model_config, card, metrics, run_dir / BUNDLE_SUBDIR)
     barrier(place)
-    return TrainResult(run_dir=run_dir, bundle_dir=bundle_dir, step=step, metrics=last_metrics, resumed_from=resumed_from)
+    final = ema.model if ema is not None else plain_module(model)
+    return TrainResult(run_dir=run_dir, bundle_dir=bundle_dir, step=step, metrics=last_metrics,
+                       resumed_from=resumed_from, model=final.eval())
