@@ -1,7 +1,7 @@
 """Scrape benchmark: our scraper against img2dataset on the same URL list, served on loopback.
 
     python benchmarks/scrape.py [--images ../shared/data/caltech101] [--count 5000] [--threads 16]
-                                [--peer-venv bench-out/img2dataset-venv] [--out result.json]
+                                [--repeats 3] [--peer-venv bench-out/img2dataset-venv] [--out result.json]
 
 A separate server process serves `count` real photos (read in place) on 127.0.0.1, plus a robots.txt
 and gallery pages for crawl mode. In the same run, each client runs in its own child process:
@@ -11,8 +11,9 @@ and gallery pages for crawl mode. In the same run, each client runs in its own c
 - img2dataset (its own virtual environment, created here when missing): same thread count, one
   process, resize off (resize_mode=no, skip_reencode), output_format=files, retries 0;
 - crawl mode (ours): gallery pages linking the same photos, pages/s with the images already stored.
-Reports images/s, peak RSS (largest single process of each client's tree) and the ratio. Prints
-one JSON document (and writes it to --out).
+Ours and img2dataset alternate for --repeats rounds (the machine may be shared); medians and every
+run are reported: images/s, peak RSS (largest single process of each client's tree) and the ratios.
+Prints one JSON document (and writes it to --out).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import json
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -165,11 +167,41 @@ def _child_json(command: list[str], env: dict | None = None, marker: str = "") -
     return dict(json.loads(lines[-1][len(marker):]), process_seconds=process_seconds)
 
 
+def _ours_row(run: dict) -> dict:
+    summary = run["summary"]
+    return {
+        "images_ok": summary["images_ok"],
+        "images_failed": summary["images_failed"],
+        "seconds": round(run["seconds"], 2),
+        "process_seconds": run["process_seconds"],
+        "images_per_s": round(summary["images_ok"] / run["seconds"], 1),
+        "peak_rss_mib": run["peak_rss_mib"],
+    }
+
+
+def _peer_row(run: dict) -> dict:
+    return {
+        "images_ok": run["ok"],
+        "images_failed": run["failed"],
+        "seconds": round(run["seconds"], 2),
+        "process_seconds": run["process_seconds"],
+        "images_per_s": round(run["ok"] / run["seconds"], 1),
+        "peak_rss_mib": run["peak_rss_mib"],
+    }
+
+
+def _median_row(rows: list[dict]) -> dict:
+    """Per-field medians of several runs, and the runs themselves."""
+    keys = [k for k in rows[0] if isinstance(rows[0][k], (int, float))]
+    return {**{k: round(statistics.median(r[k] for r in rows), 2) for k in keys}, "runs": rows}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--images", default=str(DEFAULT_IMAGES))
     parser.add_argument("--count", type=int, default=5000)
     parser.add_argument("--threads", type=int, default=16)
+    parser.add_argument("--repeats", type=int, default=3, help="ours and img2dataset alternate; medians reported")
     parser.add_argument("--peer-venv", default=str(DEFAULT_PEER_VENV))
     parser.add_argument("--skip-peer", action="store_true")
     parser.add_argument("--out")
@@ -190,6 +222,7 @@ def main() -> None:
     file_list.write_text("\n".join(str(p) for p in images))
     ready = work / "port"
     server = subprocess.Popen([sys.executable, __file__, "--serve", str(file_list), str(ready)])
+    peer_python, peer_how = (None, "--skip-peer") if args.skip_peer else ensure_peer(Path(args.peer_venv))
     try:
         for _ in range(600):
             if ready.exists() and ready.read_text():
@@ -198,27 +231,39 @@ def main() -> None:
         base = f"http://127.0.0.1:{ready.read_text()}"
         url_list = work / "urls.txt"
         url_list.write_text("".join(f"{base}/img/{i}.jpg\n" for i in range(len(images))))
+        env = dict(os.environ, PYTHONPATH=str(ROOT))
+        peer_env = dict(os.environ, NO_ALBUMENTATIONS_UPDATE="1", WANDB_MODE="disabled")
+        ours_rows, peer_rows, crawl = [], [], None
+        for repeat in range(max(1, args.repeats)):
+            store = work / f"ours-{repeat}"
+            ours_rows.append(_ours_row(_child_json(
+                [sys.executable, __file__, "--run-ours", str(url_list), str(store), str(args.threads), "urls", "-"], env
+            )))
+            if crawl is None:  # crawl mode once, on the first store (its photos are already there)
+                crawl = _child_json([sys.executable, __file__, "--run-ours", "-", str(store), str(args.threads),
+                                     "crawl", f"{base}/pages/0.html"], env)
+            shutil.rmtree(store, ignore_errors=True)
+            if peer_python is not None:
+                peer_out = work / f"peer-{repeat}"
+                peer_rows.append(_peer_row(_child_json(
+                    [str(peer_python), "-c", PEER_SCRIPT, str(url_list), str(peer_out), str(args.threads)],
+                    peer_env, marker="RESULT ",
+                )))
+                shutil.rmtree(peer_out, ignore_errors=True)
         result: dict = {
             "images_served": len(images),
             "bytes_served": sum(p.stat().st_size for p in images),
             "threads": args.threads,
+            "repeats": max(1, args.repeats),
             "cpu_cores": os.cpu_count(),
+            "load_average_after": [round(x, 2) for x in os.getloadavg()],
             "server": "http.server.ThreadingHTTPServer in its own process, HTTP/1.1 keep-alive, 127.0.0.1",
+            "ours": {
+                **_median_row(ours_rows),
+                "politeness": "robots.txt, address guard, X-Robots-Tag, type+magic, full decode on; "
+                "per-host limit = threads, gap 0",
+            },
         }
-        env = dict(os.environ, PYTHONPATH=str(ROOT))
-        ours = _child_json([sys.executable, __file__, "--run-ours", str(url_list), str(work / "ours"),
-                            str(args.threads), "urls", "-"], env)
-        result["ours"] = {
-            "images_ok": ours["summary"]["images_ok"],
-            "images_failed": ours["summary"]["images_failed"],
-            "seconds": round(ours["seconds"], 2),
-            "process_seconds": ours["process_seconds"],
-            "images_per_s": round(ours["summary"]["images_ok"] / ours["seconds"], 1),
-            "peak_rss_mib": ours["peak_rss_mib"],
-            "politeness": "robots.txt, address guard, X-Robots-Tag, type+magic, full decode on; per-host limit = threads, gap 0",
-        }
-        crawl = _child_json([sys.executable, __file__, "--run-ours", "-", str(work / "ours"), str(args.threads),
-                             "crawl", f"{base}/pages/0.html"], env)
         pages = crawl["summary"]["pages"]
         result["ours_crawl"] = {
             "pages": pages,
@@ -229,33 +274,21 @@ def main() -> None:
             "note": "gallery pages (rel=next plus 8 cross links each, 20 thumbnails linking full-size photos); "
             "the photos are already in the store from the URL-list run, so this measures page fetch+parse",
         }
-        if args.skip_peer:
-            result["img2dataset"] = {"skipped": "--skip-peer"}
+        if peer_python is None:
+            result["img2dataset"] = {"unavailable": peer_how}
         else:
-            python, how = ensure_peer(Path(args.peer_venv))
-            if python is None:
-                result["img2dataset"] = {"unavailable": how}
-            else:
-                peer_env = dict(os.environ, NO_ALBUMENTATIONS_UPDATE="1", WANDB_MODE="disabled")
-                peer = _child_json([str(python), "-c", PEER_SCRIPT, str(url_list), str(work / "peer"),
-                                    str(args.threads)], peer_env, marker="RESULT ")
-                result["img2dataset"] = {
-                    "version": PEER_PACKAGE.split("==")[1],
-                    "images_ok": peer["ok"],
-                    "images_failed": peer["failed"],
-                    "seconds": round(peer["seconds"], 2),
-                    "process_seconds": peer["process_seconds"],
-                    "images_per_s": round(peer["ok"] / peer["seconds"], 1),
-                    "peak_rss_mib": peer["peak_rss_mib"],
-                    "settings": "processes_count=1, thread_count=threads, resize_mode=no, skip_reencode, files, retries=0",
-                    "venv": how,
-                }
-                result["ratio_images_per_s_ours_over_peer"] = round(
-                    result["ours"]["images_per_s"] / result["img2dataset"]["images_per_s"], 2
-                )
-                result["ratio_peak_rss_ours_over_peer"] = round(
-                    result["ours"]["peak_rss_mib"] / result["img2dataset"]["peak_rss_mib"], 2
-                )
+            result["img2dataset"] = {
+                "version": PEER_PACKAGE.split("==")[1],
+                **_median_row(peer_rows),
+                "settings": "processes_count=1, thread_count=threads, resize_mode=no, skip_reencode, files, retries=0",
+                "venv": peer_how,
+            }
+            result["ratio_images_per_s_ours_over_peer"] = round(
+                result["ours"]["images_per_s"] / result["img2dataset"]["images_per_s"], 2
+            )
+            result["ratio_peak_rss_ours_over_peer"] = round(
+                result["ours"]["peak_rss_mib"] / result["img2dataset"]["peak_rss_mib"], 2
+            )
     finally:
         server.terminate()
         server.wait(timeout=10)
