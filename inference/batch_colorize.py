@@ -175,13 +175,14 @@ class _Pipeline:
 
     def finish_encode(self, pending: _Pending, future: Future) -> None:
         width, height = pending.prepared.size
-        pending.prepared = None  # release the full-resolution arrays now
         try:
             name, seconds = future.result()
         except Exception as error:
             self.record(self.entry(pending, FAILED, reason="encode-error", error=f"{type(error).__name__}: {error}",
                                    width=width, height=height))
             return
+        finally:
+            pending.prepared = None  # release the full-resolution arrays now (the encode is over)
         pending.timings["encode"] = seconds
         self.report.megapixels += width * height / 1e6
         self.record(self.entry(pending, DONE, output=name, width=width, height=height))

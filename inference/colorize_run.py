@@ -88,7 +88,7 @@ def colorize_planned_batch(
     model_batch: int = 4,
     workers: int = 2,
     on_image: Callable | None = None,
-    previews: int = 1,
+    previews: int = 3,
 ) -> BatchReport:
     plan = ColorizePlan.load(plan_path)
     target = open_output(plan.output)

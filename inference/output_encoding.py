@@ -19,6 +19,9 @@ EXIF_SOFTWARE = 0x0131
 JPEG_QUALITY = 95
 WEBP_QUALITY = 95
 PNG_MODEL_KEY = "tintype-model"
+# Baseline TIFF tags that describe pixel layout (sizes, strips, tiles, compression, sample format).
+_PIXEL_LAYOUT_TAGS = {254, 255, 256, 257, 258, 259, 262, 263, 266, 273, 277, 278, 279, 280, 281, 282, 283, 284,
+                      290, 291, 296, 317, 320, 322, 323, 324, 325, 338, 339, 340, 341, 513, 514, 530, 531, 532}
 
 # Pillow format -> (output format, file suffix); GIF would palettise the colours away, so PNG.
 _OUTPUT_FORMATS = {
@@ -46,6 +49,8 @@ def capture_metadata(image: Image.Image) -> SourceMetadata:
     """Read what should survive, from an opened (not yet transposed) image."""
     meta = SourceMetadata(format=(image.format or "PNG").upper())
     exif = image.getexif()
+    for tag in _PIXEL_LAYOUT_TAGS & set(exif):
+        del exif[tag]  # a TIFF's own layout tags describe the input's pixels, not the output's
     if len(exif):
         exif[EXIF_ORIENTATION] = 1
         meta.exif = exif.tobytes()
@@ -56,7 +61,7 @@ def capture_metadata(image: Image.Image) -> SourceMetadata:
         else:
             meta.icc_profile = icc
     dpi = image.info.get("dpi")
-    if dpi:
+    if dpi and min(dpi) > 1:  # TIFFs without a resolution report a meaningless 1 x 1
         meta.dpi = (float(dpi[0]), float(dpi[1]))
     meta.lossless_webp = meta.format == "WEBP" and bool(image.info.get("lossless"))
     return meta

@@ -1,0 +1,58 @@
+"""Fixtures for inference tests: a tiny bundle trained in this session, and real archive files."""
+
+from __future__ import annotations
+
+import random
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import shared_folder
+
+ARCHIVE_SAMPLE = 24
+
+
+@pytest.fixture(scope="session")
+def tiny_bundle(tmp_path_factory) -> Path:
+    """A real bundle: Lab shards from 30 caltech photos at 64 px, then a few cpu-small training steps."""
+    from preprocessing.shard_build import build_shards
+    from preprocessing.shard_plan import ShardSettings
+    from training.train_loop import train
+
+    caltech = shared_folder("caltech101")
+    root = tmp_path_factory.mktemp("tiny-bundle")
+    images = root / "images"
+    images.mkdir()
+    photos = sorted(caltech.rglob("*.jpg"))
+    random.Random(7).shuffle(photos)
+    for index, photo in enumerate(photos[:30]):
+        shutil.copyfile(photo, images / f"{index:03d}.jpg")
+    build_shards(images, root / "data" / "shards", ShardSettings(short_side=64, val_fraction=0.1, part_size=16), workers=1)
+    result = train(
+        root / "data", root / "run", preset="cpu-small", steps=3,
+        overrides={"train": {"batch_size": 8, "eval_every": 10**6, "checkpoint_every": 10**6, "workers": 0,
+                             "eval_images": 4, "shuffle_buffer": 32, "log_every": 1000}},
+    )
+    assert result.bundle_dir is not None and (result.bundle_dir / "version.txt").is_file()
+    return result.bundle_dir
+
+
+def archive_sample(count: int = ARCHIVE_SAMPLE) -> list[Path]:
+    """A fixed, varied sample of the real archive: JPEG and PNG, grey and RGB, small and large."""
+    files = sorted(p for p in shared_folder("bw-archive").iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+    pngs = [p for p in files if p.suffix.lower() == ".png"][:6]
+    others = [p for p in files if p not in pngs]
+    random.Random(3).shuffle(others)
+    return sorted(pngs + others[: count - len(pngs)])
+
+
+@pytest.fixture(scope="session")
+def archive_tree(tmp_path_factory) -> Path:
+    """The sample copied into a two-level tree (the readers must mirror the layout)."""
+    root = tmp_path_factory.mktemp("bw-tree") / "archive"
+    for index, photo in enumerate(archive_sample()):
+        folder = root / ("box-a" if index % 2 else "box-b/sleeve")
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(photo, folder / photo.name)
+    return root
