@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from flows.cli import main
+from preprocessing.clean_decision import read_dropped, read_kept_paths
 from preprocessing.dataset_card import read_card
 from tests.preprocessing.shard_inputs import link_real_photos
 
@@ -30,8 +32,11 @@ def test_cli_runs_the_flow_and_publishes_a_summary(prefect_server, tmp_path, cal
     card_path = tmp_path / "data" / "shards" / "dataset.json"
     assert str(card_path) in capsys.readouterr().out
     card = read_card(card_path)
-    assert card["totals"]["train"]["samples"] + card["totals"]["val"]["samples"] == 16
-    assert card["skipped_counts"] == {"corrupt": 1}
+    kept = read_kept_paths(tmp_path / "data" / "clean")
+    dropped = {Path(row["path"]).name: row["reason"] for row in read_dropped(tmp_path / "data" / "clean")}
+    assert dropped["broken.jpg"] == "corrupt"
+    assert len(kept) + len(dropped) == 17
+    assert card["totals"]["train"]["samples"] + card["totals"]["val"]["samples"] == len(kept) >= 10
 
     artifacts = _latest_artifact("build-dataset-summary")
     assert artifacts, "the flow must publish its summary table"
