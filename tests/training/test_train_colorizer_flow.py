@@ -1,0 +1,90 @@
+"""The train-colorizer flow on a real Prefect server: `tintype train`, its artifacts, the `gpu`
+concurrency limit, and a retry that resumes from the last checkpoint."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+import time
+from pathlib import Path
+
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterType,
+    TaskRunFilter,
+    TaskRunFilterName,
+    TaskRunFilterState,
+    TaskRunFilterStateName,
+)
+
+import flows.train_colorizer as train_flow
+from flows.cli import main
+from training.metrics_history import read_history
+
+from .conftest import tiny
+
+
+def set_arguments(overrides: dict) -> list[str]:
+    return [f"--set={section}.{key}={json.dumps(value)}" for section, values in overrides.items() for key, value in values.items()]
+
+
+def test_tintype_train_runs_the_flow(prefect_server, tiny_data, tmp_path, capsys):
+    run = tmp_path / "run"
+    code = main(["train", "--data", str(tiny_data), "--out", str(run), "--model", "classification", "--steps", "8",
+                 *set_arguments(tiny(eval_every=4))])
+    assert code == 0
+    assert "bundle:" in capsys.readouterr().out
+    assert (run / "bundle" / "config.json").is_file()
+    assert json.loads((run / "bundle" / "config.json").read_text())["kind"] == "classification"
+    assert sorted(p.name for p in (run / "samples").iterdir()) == ["step-00000004.png", "step-00000008.png"]
+
+    with get_client(sync_client=True) as client:
+        limit = client.read_global_concurrency_limit_by_name("gpu")
+        assert limit.limit == 1 and limit.active_slots == 0  # created if missing, released after training
+        tables = client.read_artifacts(artifact_filter=ArtifactFilter(type=ArtifactFilterType(any_=["table"])))
+        metric_tables = [a for a in tables if a.key == "train-colorizer-metrics"]
+        assert metric_tables, "no metrics table artifact"
+        tables_rows = [json.loads(a.data) if isinstance(a.data, str) else a.data for a in metric_tables]
+        final = [rows for rows in tables_rows if {row["model"] for row in rows} == {"step 8", "gray baseline (ab = 0)"}]
+        assert final and all(0 < row["psnr"] < 100 and 0 <= row["auc"] <= 1 for row in final[0])
+        markdown = client.read_artifacts(artifact_filter=ArtifactFilter(type=ArtifactFilterType(any_=["markdown"])))
+        assert any(a.key == "train-colorizer-samples" and "data:image/png;base64," in a.data for a in markdown)
+        progress = client.read_artifacts(artifact_filter=ArtifactFilter(type=ArtifactFilterType(any_=["progress"])))
+        assert any(str(run) in (a.description or "") and float(a.data) == 100.0 for a in progress)
+
+
+def test_a_retry_resumes_from_the_last_checkpoint(prefect_server, tiny_data, tmp_path, monkeypatch):
+    # The val shard the evaluation reads is missing at first: the first evaluation (step 10, just
+    # after the step-10 checkpoint) fails, the task is retried, and by then the shard is back.
+    eval_data = tmp_path / "eval"
+    eval_data.mkdir()
+    shutil.copyfile(tiny_data / "shards" / "dataset.json", eval_data / "dataset.json")
+    val_shards = sorted((tiny_data / "shards").glob("val-*.tar"))
+    slow_retry = train_flow.train_model_task.with_options(retry_delay_seconds=6, retry_jitter_factor=None)
+    monkeypatch.setattr(train_flow, "train_model_task", slow_retry)
+    run = tmp_path / "run"
+    outcome: list = []
+    worker = threading.Thread(target=lambda: outcome.append(train_flow.train_colorizer(
+        data=str(tiny_data), out=str(run), steps=20, overrides=tiny(eval_every=10, eval_data=str(eval_data)))))
+    worker.start()
+    checkpoint = run / "checkpoints" / "step-00000010.pt"
+    deadline = time.monotonic() + 180
+    while not checkpoint.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert checkpoint.exists()
+    waiting_filter = TaskRunFilter(name=TaskRunFilterName(like_="train-model"),
+                                   state=TaskRunFilterState(name=TaskRunFilterStateName(any_=["AwaitingRetry"])))
+    with get_client(sync_client=True) as client:
+        seen = time.monotonic()
+        while time.monotonic() - seen < 4 and not client.read_task_runs(task_run_filter=waiting_filter):
+            time.sleep(0.1)
+    for shard in val_shards:
+        shutil.copyfile(shard, eval_data / shard.name)
+    worker.join(timeout=300)
+    assert outcome, "the flow did not finish"
+    result = outcome[0]
+    assert result["resumed_from"] == 10 and result["step"] == 20
+    assert [r["step"] for r in read_history(run) if r["type"] == "train"] == list(range(1, 21))
+    assert Path(result["bundle_dir"], "weights.pt").is_file()
