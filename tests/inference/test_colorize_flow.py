@@ -1,0 +1,50 @@
+"""The colorize-archive flow under a real Prefect server: counts, artifacts, inbox mode."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import zipfile
+
+from inference.colorize_run import workspace_of
+from inference.inbox_index import INBOX_INDEX
+from inference.run_ledger import RunLedger
+from tests.inference.conftest import archive_sample
+
+
+def test_flow_zip_in_zip_out_with_artifacts_and_inbox(prefect_server, tiny_bundle, tmp_path):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    from flows.colorize_archive import colorize_archive
+
+    photos = archive_sample()[:6]
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    with zipfile.ZipFile(inbox / "donation-1.zip", "w") as bundle:
+        for photo in photos[:4]:
+            bundle.write(photo, f"envelope/{photo.name}")
+    shutil.copyfile(photos[4], inbox / photos[4].name)
+    out = tmp_path / "colour"
+
+    totals = colorize_archive(input=str(inbox), output=str(out), model=str(tiny_bundle), size=64, inbox=True)
+    assert totals["done"] + totals["skipped"] == 5 and totals["failed"] == 0
+    assert (out / "donation-1.zip" / "envelope" / photos[0].name).is_file()
+    assert (workspace_of(out) / INBOX_INDEX).is_file()
+
+    with get_client(sync_client=True) as client:
+        keys = ArtifactFilter(key=ArtifactFilterKey(any_=["colorize-summary", "colorize-previews"]))
+        artifacts = {a.key: a for a in sorted(client.read_artifacts(artifact_filter=keys), key=lambda a: a.created)}
+    assert {"colorize-summary", "colorize-previews"} <= set(artifacts)
+    table = artifacts["colorize-summary"].data
+    summary = {row["measure"]: row["value"] for row in (json.loads(table) if isinstance(table, str) else table)}
+    assert summary["done"] == totals["done"] and "images/s" in summary
+    assert "data:image/jpeg;base64," in artifacts["colorize-previews"].data
+
+    # A scheduled re-run after a new donation: only the new archive is planned and colorized.
+    with zipfile.ZipFile(inbox / "donation-2.zip", "w") as bundle:
+        bundle.write(photos[5], photos[5].name)
+    again = colorize_archive(input=str(inbox), output=str(out), model=str(tiny_bundle), size=64, inbox=True)
+    assert again["done"] + again["skipped"] == 1 and again["settled"] == 0
+    sources = {e.source for e in RunLedger(workspace_of(out)).entries().values()}
+    assert f"donation-2.zip/{photos[5].name}" in sources
