@@ -32,16 +32,25 @@ def plan_url_batches_task(url_list: str, raw_dir: str, batch_size: int) -> list[
     return [str(path) for path in write_url_batches(url_list, raw_dir, batch_size)]
 
 
+def _log_progress(batch: str):
+    logger = get_run_logger()
+    return lambda counts: logger.info(
+        "%s: %d stored, %d failed, %d skipped, %d pages", batch, counts["images_ok"], counts["images_failed"],
+        counts["images_skipped"], counts["pages"],
+    )
+
+
 @task(name="scrape-url-batch", **retrying())
 def scrape_url_batch_task(raw_dir: str, batch_path: str, settings: dict) -> dict:
+    batch = Path(batch_path).stem
     entries = read_url_list(batch_path)
-    return scrape_url_list(raw_dir, entries, ScrapeSettings.from_dict(settings), Path(batch_path).stem).to_dict()
+    return scrape_url_list(raw_dir, entries, ScrapeSettings.from_dict(settings), batch, _log_progress(batch)).to_dict()
 
 
 @task(name="crawl-site", **retrying())
 def crawl_site_task(raw_dir: str, seeds: list[str], settings: dict) -> dict:
     batch = "crawl-" + site_of(seeds[0]).replace(".", "-").replace(":", "-")
-    return crawl_seeds(raw_dir, seeds, ScrapeSettings.from_dict(settings), batch).to_dict()
+    return crawl_seeds(raw_dir, seeds, ScrapeSettings.from_dict(settings), batch, _log_progress(batch)).to_dict()
 
 
 @flow(name="scrape", log_prints=True)

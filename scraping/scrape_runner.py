@@ -33,6 +33,7 @@ from scraping.url_lists import ListedUrl
 
 Progress = Callable[[dict[str, Any]], None]
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", ""})
+PROGRESS_INTERVAL_S = 5.0
 
 
 @dataclass
@@ -153,7 +154,7 @@ class Scraper:
         else:
             self.summary.images_failed += 1
         now = time.monotonic()
-        if self.progress and now - self._last_progress > 1.0:
+        if self.progress and now - self._last_progress > PROGRESS_INTERVAL_S:
             self._last_progress = now
             self.progress(self.summary.to_dict())
 
