@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from flows.commands.scrape_command import add_scrape_arguments, scrape_options
+from flows.commands.scrape_command import add_scrape_arguments, check_source, scrape_options
 from preprocessing.lab_codec import CODEC_KEYS, DEFAULT_CODEC
 
 
@@ -26,6 +26,7 @@ def run(args: argparse.Namespace) -> int:
 
     if bool(args.images) + bool(args.seed) + bool(args.url_list) != 1:
         raise SystemExit("tintype build-dataset: give one of --images DIR, --seed URL ..., --url-list FILE")
+    check_source(args)
     scrape = dict(
         max_images=args.max_images, max_depth=args.max_depth, max_pages=args.max_pages,
         allow_private=args.allow_private, threads=args.threads, options=scrape_options(args),

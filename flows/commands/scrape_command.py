@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 
 def add_scrape_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,9 +44,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
+def check_source(args: argparse.Namespace) -> None:
+    """Fail before any flow starts when the URL list is missing (a clear message, not a traceback)."""
+    if args.url_list and not Path(args.url_list).is_file():
+        raise SystemExit(f"URL list not found: {args.url_list}")
+
+
 def run(args: argparse.Namespace) -> int:
     if bool(args.seed) == bool(args.url_list):
         raise SystemExit("tintype scrape: give --seed URL (repeatable) or --url-list FILE, not both")
+    check_source(args)
     from flows.scrape import scrape
 
     totals = scrape(

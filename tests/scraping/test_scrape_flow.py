@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from flows.cli import main
 from preprocessing.dataset_card import read_card
 from scraping.raw_store import RawStore
@@ -33,3 +35,18 @@ def test_build_dataset_scrapes_then_shards(prefect_server, gallery_site, tmp_pat
     card = read_card(out / "shards" / "dataset.json")
     samples = sum(shard["samples"] for shard in card["shards"])
     assert samples == 6
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["scrape", "--out", "x"], "give --seed URL"),
+        (["scrape", "--seed", "http://a.test/", "--url-list", "u.txt"], "not both"),
+        (["scrape", "--url-list", "/nonexistent/urls.txt"], "URL list not found"),
+        (["build-dataset", "--images", "imgs", "--seed", "http://a.test/"], "give one of"),
+        (["build-dataset", "--url-list", "/nonexistent/urls.csv"], "URL list not found"),
+    ],
+)
+def test_commands_refuse_bad_sources_before_any_flow(argv, message):
+    with pytest.raises(SystemExit, match=message):
+        main(argv)
