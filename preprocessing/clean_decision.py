@@ -3,7 +3,8 @@
 Drop reasons: duplicate-bytes, corrupt, too-large, too-small, bad-aspect, animated, unreadable,
 grayscale, near-gray, toned-monochrome, duplicate-pixels, near-duplicate. A dropped line carries
 the reason, a human-readable detail and, for duplicates, `duplicate_of` (the kept file's path).
-The step is complete for a plan when report.json carries that plan's digest; it is then skipped.
+The step is complete when report.json carries this plan's digest and these settings; it is then
+skipped. The pHash index lives in phash-index-r<radius>/ (one per radius: its tables are per radius).
 """
 
 from __future__ import annotations
@@ -32,9 +33,11 @@ def decide(plan_path: str | Path, settings: CleaningSettings = CleaningSettings(
     plan = CleanPlan.load(plan_path)
     clean_dir = Path(plan.clean_dir)
     report_path = clean_dir / REPORT_FILE
+    settings_json = json.loads(json.dumps(asdict(settings)))
     if report_path.exists():
         report = read_json(report_path)
-        if report.get("plan_digest") == plan.digest and (clean_dir / KEPT_FILE).exists():
+        complete = report.get("plan_digest") == plan.digest and report.get("settings") == settings_json
+        if complete and (clean_dir / KEPT_FILE).exists():
             return report
     wanted = {sha for _, sha in plan.files}
     by_sha = {record["sha256"]: record for record in iter_records(clean_dir) if record["sha256"] in wanted}
@@ -46,7 +49,7 @@ def decide(plan_path: str | Path, settings: CleaningSettings = CleaningSettings(
     for path, sha in plan.files:
         record = dict(by_sha[sha], path=path)  # the same bytes may sit at a new path now
         (dropped if record["reason"] else candidates).append(record)
-    pairs = near_pairs(candidates, clean_dir / INDEX_DIR, settings.radius)
+    pairs = near_pairs(candidates, clean_dir / f"{INDEX_DIR}-r{settings.radius}", settings.radius)
     kept_positions, duplicates, clusters = select_duplicates(candidates, pairs)
     dropped += duplicates
     kept = [candidates[i] for i in kept_positions]
@@ -61,7 +64,7 @@ def decide(plan_path: str | Path, settings: CleaningSettings = CleaningSettings(
         "dropped_by_reason": dict(Counter(row["reason"] for row in dropped).most_common()),
         "near_pairs": int(len(pairs)),
         "clusters": [[candidates[i]["path"] for i in cluster] for cluster in clusters],
-        "settings": asdict(settings),
+        "settings": settings_json,
         "decision_seconds": round(time.perf_counter() - started, 3),
     }
     write_json_atomic(report_path, report)

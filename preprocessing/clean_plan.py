@@ -2,7 +2,7 @@
 
 Layout of DATA/clean/ (the contract in docs/architecture.md):
   kept.jsonl, dropped.jsonl, report.json, contact-sheet.png   the results
-  phash-index/                                                the incremental near-duplicate index
+  phash-index-r<radius>/                                      the incremental near-duplicate index
   _work/plan.json, _work/records/part-<digest>.jsonl          plan and per-image analysis records
 
 Only files whose sha256 has no analysis record yet go into parts, so a re-run (after a kill, or

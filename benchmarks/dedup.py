@@ -1,0 +1,223 @@
+"""Dedup benchmark: (a) pHash throughput against imagededup's PHash on the same files, in the same
+run; (b) all pairs within radius 8 among 1,000,000 synthetic 64-bit hashes with planted pairs,
+multi-index hashing against a NumPy brute force on a subset (extrapolated).
+
+    python benchmarks/dedup.py [--images ../shared/data/caltech101] [--limit 0] [--hashes 1000000]
+                               [--planted 2000] [--radius 8] [--brute-subset 20000] [--skip-peer] [--out FILE]
+
+The peer runs in its own virtual environment, bench-out/imagededup-venv, created on first use:
+imagededup 0.3.3.post2 with --no-deps plus what its hashing module imports (numpy, scipy, pillow,
+PyWavelets, tqdm, scikit-learn). Its full dependencies would add torch and torchvision (for its
+CNN method), and its package __init__ files import them, so the runner imports
+imagededup.methods.hashing with those two __init__ files bypassed; the hashing code is unchanged.
+Prints one JSON document (and writes it to --out).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from preprocessing.hamming_index import HammingIndex
+from preprocessing.image_analysis import analyse_image
+from preprocessing.image_inventory import iter_image_files
+from preprocessing.image_loading import load_rgb
+from preprocessing.multi_index_tables import brute_force_pairs
+from preprocessing.perceptual_hash import phash, phash_file
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_IMAGES = ROOT.parent / "shared" / "data" / "caltech101"
+PEER_VENV = ROOT / "bench-out" / "imagededup-venv"
+PEER_PACKAGES = ["imagededup==0.3.3.post2"]
+PEER_HASHING_DEPS = ["numpy", "scipy", "pillow", "PyWavelets", "tqdm", "scikit-learn"]
+
+PEER_RUNNER = r"""
+import json, os, sys, time, types
+import imagededup
+root = os.path.dirname(imagededup.__file__)
+for name in ("imagededup.methods", "imagededup.utils"):  # skip __init__: it imports torch for the CNN method
+    package = types.ModuleType(name)
+    package.__path__ = [os.path.join(root, name.split(".")[1])]
+    sys.modules[name] = package
+from imagededup.methods.hashing import PHash
+files = [line.rstrip("\n") for line in open(sys.argv[1])]
+hasher = PHash(verbose=False)
+started = time.perf_counter()
+hashes = [hasher.encode_image(image_file=f) for f in files]
+seconds = time.perf_counter() - started
+print(json.dumps({"seconds": seconds, "hashes": hashes}))
+"""
+
+
+def _peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def ensure_peer_venv(venv: Path = PEER_VENV) -> Path:
+    python = venv / "bin" / "python"
+    if python.exists():
+        return python
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    subprocess.run(pip + ["--no-deps", *PEER_PACKAGES], check=True)
+    subprocess.run(pip + PEER_HASHING_DEPS, check=True)
+    return python
+
+
+def _time(function, files: list[str]) -> tuple[float, list[int]]:
+    started = time.perf_counter()
+    hashes = [function(path) for path in files]
+    return time.perf_counter() - started, hashes
+
+
+def hashing_throughput(files: list[str], analyse_limit: int, skip_peer: bool) -> dict:
+    result: dict = {"images": len(files)}
+    seconds, fast = _time(phash_file, files)
+    result["tintype_phash_file"] = {"seconds": round(seconds, 2), "images_per_s": round(len(files) / seconds, 1),
+                                    "what": "pHash from file, JPEG draft decode (hashing only)"}
+    seconds, full = _time(lambda path: phash(load_rgb(path)), files)
+    result["tintype_phash_full_decode"] = {"seconds": round(seconds, 2), "images_per_s": round(len(files) / seconds, 1),
+                                           "what": "full decode + ICC + EXIF + RGB, then pHash (the cleaning path)"}
+    subset = files[:analyse_limit]
+    seconds, _ = _time(lambda path: analyse_image(path, "-"), subset)
+    result["tintype_analyse_image"] = {"images": len(subset), "seconds": round(seconds, 2), "images_per_s": round(len(subset) / seconds, 1),
+                                       "what": "validation + colour statistics + colourfulness + pixel sha256 + pHash"}
+    result["fast_vs_full_decode_mean_bits"] = round(float(np.mean([(a ^ b).bit_count() for a, b in zip(fast, full)])), 3)
+    if skip_peer:
+        return result
+    try:
+        python = ensure_peer_venv()
+    except (subprocess.CalledProcessError, OSError) as error:
+        result["imagededup_phash"] = {"error": f"could not install imagededup: {error}"}
+        return result
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as listing:
+        listing.write("\n".join(files) + "\n")
+    try:
+        run = subprocess.run([str(python), "-c", PEER_RUNNER, listing.name], capture_output=True, text=True, check=True)
+    finally:
+        os.unlink(listing.name)
+    peer = json.loads(run.stdout.strip().splitlines()[-1])
+    peer_hashes = [int(h, 16) if h else None for h in peer["hashes"]]
+    result["imagededup_phash"] = {"seconds": round(peer["seconds"], 2), "images_per_s": round(len(files) / peer["seconds"], 1),
+                                  "what": "imagededup 0.3.3.post2 PHash.encode_image per file"}
+    pairs = [(a, b) for a, b in zip(full, peer_hashes) if b is not None]
+    result["agreement_with_imagededup"] = {
+        "identical": round(sum(a == b for a, b in pairs) / max(len(pairs), 1), 4),
+        "mean_bits": round(float(np.mean([(a ^ b).bit_count() for a, b in pairs])), 3),
+    }
+    peer_rate = result["imagededup_phash"]["images_per_s"]
+    result["speedup_phash_file"] = round(result["tintype_phash_file"]["images_per_s"] / peer_rate, 2)
+    result["speedup_full_decode"] = round(result["tintype_phash_full_decode"]["images_per_s"] / peer_rate, 2)
+    return result
+
+
+def synthetic_codes(count: int, planted: int, radius: int, seed: int = 7) -> tuple[np.ndarray, np.ndarray]:
+    """Uniform random 64-bit codes with `planted` disjoint pairs at distances 0..radius."""
+    rng = np.random.default_rng(seed)
+    codes = rng.integers(0, np.iinfo(np.uint64).max, size=count, dtype=np.uint64, endpoint=True)
+    rows = rng.permutation(count)[: 2 * planted].reshape(planted, 2)
+    for k, (a, b) in enumerate(rows.tolist()):
+        flips = rng.choice(64, size=k % (radius + 1), replace=False)
+        codes[b] = codes[a] ^ np.uint64(sum(1 << int(bit) for bit in flips))
+    return codes, np.sort(rows, axis=1)
+
+
+def _index_child(count: int, planted: int, radius: int, batches: int) -> dict:
+    codes, rows = synthetic_codes(count, planted, radius)
+    base_rss = _peak_rss_mib()
+    with tempfile.TemporaryDirectory() as folder:
+        index = HammingIndex(Path(folder) / "index", radius=radius)
+        started = time.perf_counter()
+        batch_seconds = []
+        for batch in np.array_split(np.arange(count), batches):
+            batch_started = time.perf_counter()
+            index.add(codes[batch])
+            batch_seconds.append(round(time.perf_counter() - batch_started, 2))
+        seconds = time.perf_counter() - started
+        found = index.pairs()
+        reopen_started = time.perf_counter()
+        reopened = HammingIndex(Path(folder) / "index", radius=radius)
+        reopen_seconds = time.perf_counter() - reopen_started
+        assert len(reopened.pairs()) == len(found)
+    found_keys = set((found[:, 0] * count + found[:, 1]).tolist())
+    planted_found = sum((a * count + b) in found_keys for a, b in rows.tolist())
+    return {
+        "hashes": count, "batches": batches, "seconds": round(seconds, 2), "batch_seconds": batch_seconds,
+        "pairs_found": int(len(found)), "planted": planted, "planted_found": planted_found,
+        "recall": planted_found / planted, "max_distance": int(found[:, 2].max()) if len(found) else None,
+        "peak_rss_mib": round(_peak_rss_mib(), 1), "rss_before_index_mib": round(base_rss, 1),
+        "reopen_seconds": round(reopen_seconds, 2), "segments_after": len(reopened.segments),
+    }
+
+
+def _brute_child(count: int, planted: int, radius: int, subset: int) -> dict:
+    codes, _ = synthetic_codes(count, planted, radius)
+    sample = codes[:subset]
+    started = time.perf_counter()
+    brute = brute_force_pairs(sample, radius)
+    seconds = time.perf_counter() - started
+    index_started = time.perf_counter()
+    mih = HammingIndex(radius=radius)
+    mih.add(sample)
+    index_seconds = time.perf_counter() - index_started
+    same = set(map(tuple, brute.tolist())) == set(map(tuple, mih.pairs().tolist()))
+    return {
+        "subset": subset, "seconds": round(seconds, 2), "pairs": int(len(brute)),
+        "extrapolated_seconds_for_full": round(seconds * (count / subset) ** 2, 1),
+        "index_seconds_same_subset": round(index_seconds, 3), "index_equals_brute_force": same,
+        "peak_rss_mib": round(_peak_rss_mib(), 1),
+    }
+
+
+def _in_child(function, *args):
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(function, *args).result()
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=Path, default=DEFAULT_IMAGES)
+    parser.add_argument("--limit", type=int, default=0, help="hash only the first N files (0: all)")
+    parser.add_argument("--analyse-limit", type=int, default=1000)
+    parser.add_argument("--hashes", type=int, default=1_000_000)
+    parser.add_argument("--planted", type=int, default=2000)
+    parser.add_argument("--radius", type=int, default=8)
+    parser.add_argument("--brute-subset", type=int, default=20_000)
+    parser.add_argument("--incremental-batches", type=int, default=10)
+    parser.add_argument("--skip-peer", action="store_true")
+    parser.add_argument("--skip-hashing", action="store_true")
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args(argv)
+    result: dict = {"cpu_count": os.cpu_count()}
+    if not args.skip_hashing and args.images.is_dir():
+        files = [str(p) for p in iter_image_files(args.images)]
+        files = files[: args.limit] if args.limit else files
+        result["hashing"] = hashing_throughput(files, args.analyse_limit, args.skip_peer)
+    result["search_one_batch"] = _in_child(_index_child, args.hashes, args.planted, args.radius, 1)
+    if args.incremental_batches > 1:
+        result["search_incremental"] = _in_child(_index_child, args.hashes, args.planted, args.radius, args.incremental_batches)
+    result["brute_force"] = _in_child(_brute_child, args.hashes, args.planted, args.radius, args.brute_subset)
+    result["search_speedup_vs_brute_force_extrapolated"] = round(
+        result["brute_force"]["extrapolated_seconds_for_full"] / result["search_one_batch"]["seconds"], 1
+    )
+    text = json.dumps(result, indent=1)
+    print(text)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text + "\n")
+    return result
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
