@@ -208,9 +208,13 @@ def train(
         scoring = ema.model if ema is not None else model
         scoring.eval()
         grid = run_dir / "samples" / f"step-{step:08d}.png"
-        with _autocast(place, settings["precision"]):
-            metrics = evaluate(scoring.predict_ab, eval_dir, eval_card, settings["eval_split"], place.device,
-                               settings["eval_images"], grid_path=grid, grid_rows=settings["grid_rows"])
+
+        def predict(lightness: torch.Tensor) -> torch.Tensor:
+            with _autocast(place, settings["precision"]):  # the network only; colour maths stays fp32
+                return scoring.predict_ab(lightness).float()
+
+        metrics = evaluate(predict, eval_dir, eval_card, settings["eval_split"], place.device,
+                           settings["eval_images"], grid_path=grid, grid_rows=settings["grid_rows"])
         model.train()
         record = {"type": "eval", "step": step, **metrics, "gray": gray, "grid": str(grid)}
         append_record(run_dir, record)
