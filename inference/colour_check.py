@@ -32,8 +32,8 @@ def judge_colour(image: Image.Image) -> ColourVerdict:
     """Judge an RGB image; cost is one 96 px thumbnail."""
     if image.mode != "RGB":
         return ColourVerdict(False, 0.0, 0.0)
-    thumbnail = image.copy()
-    thumbnail.draft("RGB", (THUMBNAIL_SIDE * 2, THUMBNAIL_SIDE * 2))
+    factor = max(1, min(image.size) // (2 * THUMBNAIL_SIDE))
+    thumbnail = image.reduce(factor) if factor > 1 else image.copy()  # box reduction, no full-size copy
     thumbnail.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.Resampling.BOX)
     lab = srgb_to_lab(np.asarray(thumbnail)).reshape(-1, 3)
     bands = np.minimum((lab[:, 0] / (100.0 / LIGHTNESS_BANDS)).astype(np.int64), LIGHTNESS_BANDS - 1)

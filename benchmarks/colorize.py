@@ -1,0 +1,210 @@
+"""Colorization benchmark: end-to-end images/s and s/MP at 0.3, 1 and 12 MP against the same run's
+decode+encode floor (no model), plus peak RSS over a 2,000-image zip (memory must stay flat).
+
+    python benchmarks/colorize.py [--model BUNDLE | --arch cpu-small] [--size 256] [--device cpu|cuda] [--out FILE]
+
+Inputs are generated: a real archive photo (../shared/data/bw-archive, else a synthetic scene)
+resized to each size and saved as sepia-toned JPEG q90, like a scanned print. Without --model a
+randomly initialised bundle of the chosen architecture is exported (speed does not depend on the
+weights). Prints one JSON document (and writes it to --out).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import platform
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from inference.batch_colorize import colorize_members
+from inference.archive_members import list_members
+from inference.colorizer import ColorizeSettings, Colorizer
+from inference.output_encoding import capture_metadata, encode_image
+from inference.output_target import DirectoryOutput
+from inference.run_ledger import RunLedger
+from inference.working_size import DEFAULT_WORKING_SIZE
+from preprocessing.image_loading import open_checked, to_rgb
+
+ARCHIVE = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "bw-archive"
+SIZES = {"0.3MP": (640, 480), "1MP": (1155, 866), "12MP": (4000, 3000)}
+COUNTS = {"0.3MP": 24, "1MP": 12, "12MP": 3}
+ARCHITECTURES = {
+    "cpu-small": {"width": 16, "depth": 3, "blocks_per_level": 1},  # training preset cpu-small
+    "default": {},  # model_factory.DEFAULT_GENERATOR (32 wide, depth 4)
+    "gpu-base": {"width": 64, "depth": 4, "blocks_per_level": 2, "attention": True, "global_context": True},
+}
+
+
+def base_picture() -> Image.Image:
+    files = sorted(p for p in ARCHIVE.glob("*.jpg")) if ARCHIVE.is_dir() else []
+    if files:
+        return Image.open(max(files[:40], key=lambda p: p.stat().st_size)).convert("L")
+    y, x = np.mgrid[0:900, 0:1200]
+    scene = 128 + 60 * np.sin(x / 37.0) * np.cos(y / 23.0) + np.random.default_rng(0).normal(0, 12, x.shape)
+    return Image.fromarray(np.clip(scene, 0, 255).astype(np.uint8), "L")
+
+
+def sepia_jpeg(grey: Image.Image, size: tuple[int, int], seed: int) -> bytes:
+    rng = random.Random(seed)
+    left, top = rng.randint(0, 20), rng.randint(0, 20)  # distinct content per file (distinct hashes)
+    crop = grey.crop((left, top, grey.width - 20 + left, grey.height - 20 + top)).resize(size, Image.Resampling.BICUBIC)
+    sepia = Image.merge("RGB", [crop.point(lambda v, k=k: min(255, int(v * k))) for k in (1.07, 0.93, 0.76)])
+    buffer = io.BytesIO()
+    sepia.save(buffer, format="JPEG", quality=90, dpi=(300, 300))
+    return buffer.getvalue()
+
+
+def make_bundle(arch: str, folder: Path) -> Path:
+    from training.bundle import export_bundle
+    from training.model_factory import build_model, generator_config
+
+    config = generator_config("regression", **ARCHITECTURES[arch])
+    torch.manual_seed(0)
+    return export_bundle(build_model(config), config, {}, {"note": "random weights, for timing only"}, folder / f"bundle-{arch}")
+
+
+def floor_run(files: list[Path], out: Path, workers: int) -> float:
+    """Decode + encode (same format, metadata, atomic write) with no model: the I/O floor."""
+    target = DirectoryOutput(out)
+
+    def one(path: Path) -> None:
+        image = open_checked(path.read_bytes())
+        meta = capture_metadata(image)
+        target.write(path.name, encode_image(to_rgb(image), meta, "floor"))
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(one, files))
+    return time.perf_counter() - started
+
+
+def measure_size(label: str, colorizer: Colorizer, grey: Image.Image, root: Path, workers: int, batch: int) -> dict:
+    folder = root / f"in-{label}"
+    folder.mkdir()
+    files = []
+    for index in range(COUNTS[label]):
+        files.append(folder / f"{label}-{index:03d}.jpg")
+        files[-1].write_bytes(sepia_jpeg(grey, SIZES[label], index))
+    megapixels = SIZES[label][0] * SIZES[label][1] / 1e6 * len(files)
+    floor_run(files[:1], root / f"warm-{label}", workers)  # warm caches and the pool
+    floor = min(floor_run(files, root / f"floor-{label}-{r}", workers) for r in range(2))
+    out = DirectoryOutput(root / f"out-{label}")
+    started = time.perf_counter()
+    report = colorize_members(list_members(folder), out, colorizer, RunLedger(out.workspace), batch_size=batch, workers=workers)
+    seconds = time.perf_counter() - started
+    timings = [e.timings for e in RunLedger(out.workspace).entries().values() if e.status == "done"]
+    assert report.done == len(files), report
+    return {
+        "images": len(files),
+        "width_x_height": list(SIZES[label]),
+        "images_per_s": round(len(files) / seconds, 3),
+        "s_per_image": round(seconds / len(files), 4),
+        "s_per_mp": round(seconds / megapixels, 4),
+        "floor_s_per_image": round(floor / len(files), 4),
+        "floor_s_per_mp": round(floor / megapixels, 4),
+        "ratio_to_floor": round(seconds / floor, 2),
+        "mean_stage_s": {k: round(float(np.mean([t.get(k, 0.0) for t in timings])), 4) for k in ("read", "decode", "model", "encode")},
+    }
+
+
+def rss_child(bundle: str, size: int, count: int, device: str, workers: int, batch: int) -> dict:
+    """Run in a fresh process: colorize a `count`-image zip, sampling RSS as it goes."""
+    root = Path(tempfile.mkdtemp(prefix="tintype-bench-rss-"))
+    grey = base_picture()
+    archive = root / "archive.zip"
+    with zipfile.ZipFile(archive, "w") as bundle_zip:
+        for index in range(count):
+            bundle_zip.writestr(f"box-{index // 100:02d}/scan-{index:05d}.jpg", sepia_jpeg(grey, (512, 384), index))
+    colorizer = Colorizer.from_bundle(bundle, ColorizeSettings(working_size=size), device)
+    samples: list[tuple[int, float]] = []
+    seen = [0]
+
+    def on_image(entry) -> None:
+        seen[0] += 1
+        if seen[0] in (1, 50, 100, 250, 500, 1000, 1500, count) or seen[0] % 250 == 0:
+            with open("/proc/self/status") as status:
+                rss = next(int(line.split()[1]) for line in status if line.startswith("VmRSS"))
+            samples.append((seen[0], round(rss / 1024, 1)))
+
+    out = DirectoryOutput(root / "out")
+    started = time.perf_counter()
+    report = colorize_members(list_members(archive), out, colorizer, RunLedger(out.workspace), batch_size=batch,
+                              workers=workers, on_image=on_image)
+    seconds = time.perf_counter() - started
+    return {
+        "images": count, "done": report.done, "failed": report.failed, "seconds": round(seconds, 1),
+        "images_per_s": round(report.done / seconds, 2),
+        "rss_mb_after_n_images": samples,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", help="bundle folder (default: random weights of --arch)")
+    parser.add_argument("--arch", choices=sorted(ARCHITECTURES), default="cpu-small")
+    parser.add_argument("--size", type=int, default=DEFAULT_WORKING_SIZE, help="working size")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--workers", type=int, default=2, help="decode/encode threads")
+    parser.add_argument("--batch", type=int, default=4, help="model batch")
+    parser.add_argument("--rss-images", type=int, default=2000)
+    parser.add_argument("--skip-rss", action="store_true")
+    parser.add_argument("--rss-child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--out")
+    args = parser.parse_args()
+    if args.rss_child:
+        print(json.dumps(rss_child(args.model, args.size, args.rss_images, args.device, args.workers, args.batch)))
+        return 0
+
+    root = Path(tempfile.mkdtemp(prefix="tintype-bench-colorize-"))
+    bundle = Path(args.model) if args.model else make_bundle(args.arch, root)
+    colorizer = Colorizer.from_bundle(bundle, ColorizeSettings(working_size=args.size), args.device)
+    grey = base_picture()
+    results: dict = {
+        "machine": {"cpus": len(os.sched_getaffinity(0)), "torch_threads": torch.get_num_threads(), "device": args.device,
+                    "python": platform.python_version(), "torch": torch.__version__,
+                    "load_average_at_start": [round(v, 2) for v in os.getloadavg()]},
+        "model": {"bundle": str(bundle), "version": colorizer.version, "arch": None if args.model else args.arch,
+                  "parameters": sum(p.numel() for p in colorizer.model.parameters())},
+        "working_size": args.size,
+        "sizes": {},
+    }
+    warm = root / "warm"
+    warm.mkdir()
+    (warm / "w.jpg").write_bytes(sepia_jpeg(grey, SIZES["1MP"], 999))
+    out = DirectoryOutput(root / "warm-out")
+    colorize_members(list_members(warm), out, colorizer, RunLedger(out.workspace))  # first-call costs out of the figures
+    for label in SIZES:
+        results["sizes"][label] = measure_size(label, colorizer, grey, root, args.workers, args.batch)
+        print(label, json.dumps(results["sizes"][label]), file=sys.stderr)
+    if not args.skip_rss:
+        child = subprocess.run(
+            [sys.executable, __file__, "--rss-child", "--model", str(bundle), "--size", str(args.size), "--device", args.device,
+             "--rss-images", str(args.rss_images), "--workers", str(args.workers), "--batch", str(args.batch)],
+            capture_output=True, text=True, check=True,
+        )
+        results["rss"] = json.loads(child.stdout.strip().splitlines()[-1])
+    results["machine"]["load_average_at_end"] = [round(v, 2) for v in os.getloadavg()]
+    text = json.dumps(results, indent=1)
+    print(text)
+    if args.out:
+        Path(args.out).write_text(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
