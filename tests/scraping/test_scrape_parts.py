@@ -213,3 +213,28 @@ def test_flapping_server_exhausting_retries_is_an_error_then_retried(route_serve
     crawl_seeds(str(tmp_path), [f"{base}/x.jpg"], settings, "seed-is-an-image")  # a seed that is not HTML
     page_rows = [r for r in RawStore(tmp_path).rows() if r["kind"] == "page"]
     assert page_rows[0]["status"] == "error" and page_rows[0]["error"] == "http-503"
+
+
+def test_frontier_depth_pagination_patterns_and_page_cap():
+    from scraping.crawl_frontier import CrawlFrontier, group_seeds_by_site
+
+    frontier = CrawlFrontier(["http://www.h.test/g/1.html"], max_depth=1, max_pages=5, exclude=(r"/tag/",), include=(r"/g/|/a/",))
+    seed = frontier.pop()
+    assert seed.url == "http://www.h.test/g/1.html" and seed.depth == 0
+    frontier.add_links(
+        seed,
+        ["http://h.test/a/x.html", "http://cdn.h.test/g/y.html", "http://other.test/g/z.html", "http://h.test/g/tag/t.html",
+         "http://h.test/b/nope.html", "http://h.test/g/report.pdf", "http://h.test/a/x.html#top"],
+        ["http://www.h.test/g/2.html"],
+    )
+    queued = []
+    while (task := frontier.pop()) is not None:
+        queued.append((task.url, task.depth))
+    assert queued == [("http://www.h.test/g/2.html", 0), ("http://h.test/a/x.html", 1), ("http://cdn.h.test/g/y.html", 1)]
+    deeper = CrawlFrontier(["http://h.test/"], max_depth=0, max_pages=10)
+    root = deeper.pop()
+    deeper.add_links(root, ["http://h.test/a.html"], ["http://h.test/?page=2"])
+    assert [t.url for t in iter(deeper.pop, None)] == ["http://h.test/?page=2"], "pagination adds no depth"
+    assert group_seeds_by_site(["http://a.test/1", "http://www.a.test/2", "http://b.test/"]) == [
+        ["http://a.test/1", "http://www.a.test/2"], ["http://b.test/"]
+    ]
