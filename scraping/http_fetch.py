@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterator
 
 import requests
+import urllib3
 
 from scraping.address_guard import AddressGuard
 from scraping.fetch_outcomes import FetchError, Invalid
@@ -39,23 +40,26 @@ class Fetched:
         started = time.monotonic()
         chunks: list[bytes] = []
         size = 0
+        raw = self.response.raw
         try:
-            for chunk in self.response.iter_content(chunk_size=65536):
+            # read1 returns after one socket read, so a body dripping a byte at a time meets the
+            # deadline check; iter_content would block until 64 KiB had arrived.
+            while chunk := raw.read1(65536, decode_content=True):
                 size += len(chunk)
                 if size > max_bytes:
                     raise Invalid("too-big", f"body exceeds {max_bytes} bytes")
                 if time.monotonic() - started > deadline_s:
-                    raise FetchError("timeout", f"body not complete after {deadline_s:.0f} s")
+                    raise FetchError("timeout", f"body not complete after {deadline_s:g} s")
                 chunks.append(chunk)
-        except requests.RequestException as error:
-            raise FetchError(_error_code(error), str(error)) from error
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as error:
+            raise FetchError(_error_code(error), f"{type(error).__name__}: {error}") from error
         return b"".join(chunks)
 
 
-def _error_code(error: requests.RequestException) -> str:
-    if isinstance(error, requests.Timeout):
+def _error_code(error: Exception) -> str:
+    if isinstance(error, (requests.Timeout, urllib3.exceptions.TimeoutError, TimeoutError)):
         return "timeout"
-    if isinstance(error, requests.ConnectionError):
+    if isinstance(error, (requests.ConnectionError, urllib3.exceptions.ProtocolError, OSError)):
         # requests wraps read timeouts during streaming in ConnectionError(ReadTimeoutError)
         return "timeout" if "timed out" in str(error).lower() else "connection"
     return "http-client"

@@ -184,6 +184,19 @@ class _Handler(BaseHTTPRequestHandler):
             except (BrokenPipeError, ConnectionResetError):
                 pass
             return None
+        if path == "/hostile/drip.jpg":  # each byte well within the read timeout, the whole far too slow
+            self.send_response(200)
+            self.send_header("Content-Type", "image/jpeg")
+            self.send_header("Content-Length", str(len(photo)))
+            self.end_headers()
+            try:
+                for index in range(40):
+                    self.wfile.write(photo[index : index + 1])
+                    self.wfile.flush()
+                    time.sleep(0.1)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            return None
         if path == "/hostile/lie.jpg":
             return self._send(200, b"<html><body>not a photo</body></html>", "image/jpeg")
         if path == "/hostile/html-type.jpg":

@@ -182,10 +182,14 @@ def test_url_list_scrape_records_every_outcome(gallery_site, scrape_settings_fac
     lines = [site.url(p) for p in ("/img/p1.jpg", "/img/p7.jpg", "/hostile/truncated.jpg", "/hostile/to-private.jpg",
                                   "/private/secret.jpg", "/nowhere.jpg")]
     lines += [site.url("/img/p1.jpg#dup"), site.url("/img/p1.jpg"), "ftp://127.0.0.1/x.jpg", "mailto:a@b.test",
-              "http://10.0.0.7/x.jpg", "http://[bad/x.jpg", "http://127.0.0.1:99999/x.jpg", "not a url"]
+              "http://10.0.0.7/x.jpg", "http://[bad/x.jpg", "http://127.0.0.1:99999/x.jpg", "not a url",
+              site.url("/hostile/drip.jpg")]
     (tmp_path / "urls.txt").write_text("\n".join(lines) + "\n")
     raw = tmp_path / "raw"
-    summary = scrape_url_list(str(raw), read_url_list(tmp_path / "urls.txt"), scrape_settings_factory(), "list")
+    settings = scrape_settings_factory(download_deadline_s=1.0)
+    started = time.monotonic()
+    summary = scrape_url_list(str(raw), read_url_list(tmp_path / "urls.txt"), settings, "list")
+    assert time.monotonic() - started < 3.5, "the dripping body is cut at the 1 s deadline"
     rows = {r["url"].replace(site.base, ""): (r["status"], r["error"]) for r in RawStore(raw).rows()}
     assert rows == {
         "/img/p1.jpg": ("ok", None),
@@ -200,6 +204,7 @@ def test_url_list_scrape_records_every_outcome(gallery_site, scrape_settings_fac
         "http://[bad/x.jpg": ("refused", "bad-url"),
         "http://127.0.0.1:99999/x.jpg": ("refused", "bad-url"),
         "not a url": ("refused", "scheme"),
+        "/hostile/drip.jpg": ("error", "timeout"),
     }
     assert summary.images_ok == 2 and len(site.requests_for("/img/p1.jpg")) == 1
 
