@@ -76,8 +76,9 @@ def _resolve_config(run_dir: Path, preset: str | None, kind: str | None, steps: 
     has_checkpoint = latest_checkpoint(run_dir) is not None
     if has_checkpoint and not resume:
         raise FileExistsError(f"{run_dir} already holds a training run; pass resume (--resume) or choose a new --out")
-    if resume and has_checkpoint and stored_path.is_file():
-        config = read_json(stored_path)
+    if resume and has_checkpoint:
+        # The stored config wins (overrides given to a resume are not applied): same run, same schedule.
+        config = read_json(stored_path) if stored_path.is_file() else load_checkpoint(latest_checkpoint(run_dir))["config"]
         for name, given, stored in (("preset", preset, config["preset"]), ("model kind", kind, config["kind"]),
                                     ("steps", steps, config["train"]["steps"])):
             if given is not None and given != stored:
@@ -128,8 +129,7 @@ def train(
         torch.set_num_threads(int(settings["cpu_threads"]))
     if place.is_main:
         run_dir.mkdir(parents=True, exist_ok=True)
-        if not (run_dir / RUN_CONFIG_NAME).is_file():
-            write_json_atomic(run_dir / RUN_CONFIG_NAME, config)
+        write_json_atomic(run_dir / RUN_CONFIG_NAME, config)  # a resumed run wrote back what it read
     barrier(place)
 
     torch.manual_seed(settings["seed"] * 1000 + place.rank)
