@@ -30,6 +30,8 @@ test: setup
 bench: setup
 	mkdir -p bench-out
 	$(BIN)/python benchmarks/shards.py --out bench-out/shards.json
+	$(BIN)/python benchmarks/dedup.py --out bench-out/dedup.json
+	$(BIN)/python benchmarks/colour_filter_calibration.py --out bench-out/colour_filter.json
 
 clean:
 	rm -rf $(VENV) .prefect demo-out bench-out
