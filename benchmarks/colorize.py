@@ -17,7 +17,6 @@ import json
 import os
 import platform
 import random
-import resource
 import subprocess
 import sys
 import tempfile
@@ -136,9 +135,7 @@ def rss_child(bundle: str, size: int, count: int, device: str, workers: int, bat
     def on_image(entry) -> None:
         seen[0] += 1
         if seen[0] in (1, 50, 100, 250, 500, 1000, 1500, count) or seen[0] % 250 == 0:
-            with open("/proc/self/status") as status:
-                rss = next(int(line.split()[1]) for line in status if line.startswith("VmRSS"))
-            samples.append((seen[0], round(rss / 1024, 1)))
+            samples.append((seen[0], _status_mb("VmRSS")))
 
     out = DirectoryOutput(root / "out")
     started = time.perf_counter()
@@ -149,8 +146,14 @@ def rss_child(bundle: str, size: int, count: int, device: str, workers: int, bat
         "images": count, "done": report.done, "failed": report.failed, "seconds": round(seconds, 1),
         "images_per_s": round(report.done / seconds, 2),
         "rss_mb_after_n_images": samples,
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        # VmHWM, not ru_maxrss: Linux carries ru_maxrss across exec, so it would report the parent's peak.
+        "peak_rss_mb": _status_mb("VmHWM"),
     }
+
+
+def _status_mb(field: str) -> float:
+    with open("/proc/self/status") as status:
+        return round(next(int(line.split()[1]) for line in status if line.startswith(field)) / 1024, 1)
 
 
 def main() -> int:

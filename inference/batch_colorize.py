@@ -28,6 +28,7 @@ from inference.run_ledger import ALREADY_COLOUR, DONE, FAILED, SKIPPED, LedgerEn
 from preprocessing.image_errors import ImageRejected
 
 SKIP_REASONS = {"not-image", "not-regular"}  # skipped members; every other problem is a failure
+REPORTED_OUTPUTS = REPORTED_FAILURES = 200  # the report is a summary; the ledger holds everything
 
 
 @dataclass
@@ -39,8 +40,8 @@ class BatchReport:
     megapixels: float = 0.0
     seconds: float = 0.0
     model_seconds: float = 0.0
-    failures: list[dict] = field(default_factory=list)  # {"source", "reason", "error"}
-    outputs: list[tuple[str, str]] = field(default_factory=list)  # (source, output) of colorized images
+    failures: list[dict] = field(default_factory=list)  # {"source", "reason", "error"}, the first 200
+    outputs: list[tuple[str, str]] = field(default_factory=list)  # (source, output), the first 200
 
     def merge(self, other: "BatchReport") -> None:
         for name in ("done", "skipped", "failed", "settled", "megapixels", "model_seconds"):
@@ -88,12 +89,14 @@ class _Pipeline:
         self.part.record(entry)
         if entry.status == DONE:
             self.report.done += 1
-            self.report.outputs.append((entry.source, entry.output or ""))
+            if len(self.report.outputs) < REPORTED_OUTPUTS:
+                self.report.outputs.append((entry.source, entry.output or ""))
         elif entry.status == SKIPPED:
             self.report.skipped += 1
         else:
             self.report.failed += 1
-            self.report.failures.append({"source": entry.source, "reason": entry.reason, "error": entry.error})
+            if len(self.report.failures) < REPORTED_FAILURES:
+                self.report.failures.append({"source": entry.source, "reason": entry.reason, "error": entry.error})
         if self.on_image:
             self.on_image(entry)
 

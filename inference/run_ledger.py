@@ -25,6 +25,7 @@ LEDGER_FILE = "ledger.json"
 PARTS_FOLDER = "ledger-parts"
 DONE, SKIPPED, FAILED = "done", "skipped", "failed"
 ALREADY_COLOUR = "already-colour"
+PART_RECORDS = 64
 
 
 @dataclass
@@ -70,7 +71,7 @@ class RunLedger:
         return merged
 
     def open_part(self, label: str) -> "LedgerPart":
-        return LedgerPart(self.parts / f"{label}-{uuid.uuid4().hex[:8]}.json")
+        return LedgerPart(self.parts, f"{label}-{uuid.uuid4().hex[:8]}")
 
     def compact(self) -> Path:
         parts = self._part_files()
@@ -95,13 +96,24 @@ def is_settled(entry: LedgerEntry | None, output_exists: bool, force: bool) -> b
 
 
 class LedgerPart:
-    """One batch attempt's entries; the whole part is rewritten atomically on every record."""
+    """One batch attempt's entries; the current part file is rewritten atomically on every record.
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    A part holds at most PART_RECORDS entries, then the next file starts: rewrite cost and memory
+    stay bounded however many images one call colorizes."""
+
+    def __init__(self, folder: Path, stem: str) -> None:
+        self.folder, self.stem = folder, stem
+        self.sequence = 0
         self.records: list[dict] = []
+
+    @property
+    def path(self) -> Path:
+        return self.folder / f"{self.stem}-{self.sequence:04d}.json"
 
     def record(self, entry: LedgerEntry) -> None:
         entry.finished_at = entry.finished_at or time.time()
+        if len(self.records) >= PART_RECORDS:
+            self.sequence += 1
+            self.records = []
         self.records.append(asdict(entry))
         write_json_atomic(self.path, {"entries": self.records})
