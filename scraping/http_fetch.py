@@ -98,7 +98,8 @@ class HttpFetcher:
             except requests.RequestException as error:
                 attempt_stack.close()
                 code = _error_code(error)
-                if retries >= settings.max_retries:
+                transient = isinstance(error, (requests.ConnectionError, requests.Timeout))
+                if retries >= settings.max_retries or not transient:
                     raise FetchError(code, f"{type(error).__name__}: {error}") from error
                 self.limiter.defer(host, backoff_delay(retries, settings.backoff_base_s, settings.backoff_max_s))
                 retries += 1

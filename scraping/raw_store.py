@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from scraping.atomic_write import write_bytes_atomic
-from scraping.fetch_outcomes import ERROR, FINAL_STATUSES, OK
+from scraping.fetch_outcomes import FINAL_STATUSES
 
 MANIFEST_DIR = "manifest"
 
@@ -118,6 +118,3 @@ def is_retriable(entry: UrlHistory | None, max_attempts: int) -> bool:
     if entry is None:
         return True
     return entry.status is None and entry.attempts < max_attempts
-
-
-__all__ = ["RawStore", "ManifestWriter", "UrlHistory", "is_retriable", "OK", "ERROR"]

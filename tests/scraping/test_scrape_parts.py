@@ -7,7 +7,6 @@ import threading
 import time
 from email.utils import format_datetime
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
