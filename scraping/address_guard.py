@@ -2,9 +2,9 @@
 
 Every hop of a redirect chain goes through `check`, so a public page cannot bounce the crawler to
 a router, a cloud metadata endpoint or localhost. Resolution results are cached briefly per host.
-Known limit: the HTTP client resolves the name again when connecting, so a DNS server that answers
-differently within seconds (rebinding) is not caught; pinning connections to checked addresses
-would close that gap.
+The HTTP client resolves the name again when it connects, so `check_peer` is also run on every
+new connection's actual peer address (http_session), which a DNS answer that changes in between
+(rebinding) cannot get past.
 """
 
 from __future__ import annotations
@@ -65,6 +65,12 @@ class AddressGuard:
         if self.allow_private or is_public(address):
             return True
         return any(address in network for network in self.allowed_networks)
+
+    def check_peer(self, address: str) -> None:
+        """Raise Refused("private-address") when a connected socket's peer is not allowed."""
+        peer = ipaddress.ip_address(address.split("%")[0])
+        if not self._allowed(peer):
+            raise Refused("private-address", f"connected to {peer} (use --allow-private for local hosts)")
 
     def check(self, url: str) -> None:
         """Raise Refused("bad-url" | "scheme" | "no-host" | "dns" | "private-address") unless `url` may be fetched."""

@@ -70,9 +70,9 @@ class Scraper:
         self.store = store
         self.settings = settings
         self.progress = progress
-        self.session = build_session(settings)
         self.limiter = shared_limiter(settings.min_host_delay_s, settings.max_per_host)
         self.guard = AddressGuard(settings.allow_private, settings.allowed_networks)
+        self.session = build_session(settings, self.guard.check_peer)
         self.fetcher = HttpFetcher(self.session, settings, self.guard, self.limiter)
         self.robots = RobotsPolicy(self.fetcher, settings.resolved_user_agent(), self.limiter, settings.respect_robots)
         self.fetcher.permit = self.robots.check

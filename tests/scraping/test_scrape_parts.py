@@ -242,3 +242,23 @@ def test_frontier_depth_pagination_patterns_and_page_cap():
     assert group_seeds_by_site(["http://a.test/1", "http://www.a.test/2", "http://b.test/"]) == [
         ["http://a.test/1", "http://www.a.test/2"], ["http://b.test/"]
     ]
+
+
+def test_connection_level_check_catches_what_the_name_check_let_through(route_server, scrape_settings_factory):
+    """As after a DNS rebinding: the pre-request check passed, the socket reached a private address."""
+    from scraping.http_fetch import HttpFetcher
+    from scraping.http_session import build_session
+
+    base, hits = route_server({"/x.jpg": (200, b"x", "image/jpeg")})
+    settings = scrape_settings_factory()
+    permissive = AddressGuard(allow_private=True)
+    strict = AddressGuard()
+    fetcher = HttpFetcher(build_session(settings, strict.check_peer), settings, permissive, HostRateLimiter(0.0, 4))
+    with pytest.raises(Refused) as refused:
+        with fetcher.open(f"{base}/x.jpg"):
+            pass
+    assert refused.value.code == "private-address" and "connected to 127.0.0.1" in refused.value.detail
+    assert hits == [], "nothing was sent on the refused connection"
+    allowed = HttpFetcher(build_session(settings, permissive.check_peer), settings, permissive, HostRateLimiter(0.0, 4))
+    with allowed.open(f"{base}/x.jpg") as fetched:
+        assert fetched.read_body(100, 5) == b"x"
