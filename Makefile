@@ -32,6 +32,7 @@ bench: setup
 	$(BIN)/python benchmarks/shards.py --out bench-out/shards.json
 	$(BIN)/python benchmarks/dedup.py --out bench-out/dedup.json
 	$(BIN)/python benchmarks/colour_filter_calibration.py --out bench-out/colour_filter.json
+	$(BIN)/python benchmarks/colorize.py --out bench-out/colorize.json
 
 clean:
 	rm -rf $(VENV) .prefect demo-out bench-out
