@@ -78,6 +78,7 @@ class _ChunkTable:
     bits: int
     order: np.ndarray  # row numbers sorted by chunk value
     offsets: np.ndarray  # offsets[v] .. offsets[v + 1]: the rows in `order` whose chunk equals v
+    sorted_codes: np.ndarray  # codes[order]: candidates are verified by streaming through this
 
 
 class ChunkTables:
@@ -93,7 +94,7 @@ class ChunkTables:
             order = np.argsort(values, kind="stable").astype(offset_type)
             offsets = np.zeros((1 << bits) + 1, dtype=offset_type)
             np.cumsum(np.bincount(values, minlength=1 << bits), out=offsets[1:])
-            self.tables.append(_ChunkTable(shift, bits, order, offsets))
+            self.tables.append(_ChunkTable(shift, bits, order, offsets, self.codes[order]))
 
     def __len__(self) -> int:
         return len(self.codes)
@@ -123,31 +124,35 @@ class ChunkTables:
         if not len(queries) or not len(self.codes):
             return _empty_pairs()
         probe_weight = radius // self.chunks
-        all_rows = np.arange(first_row, first_row + len(queries), dtype=self.tables[0].order.dtype)
+        rows = np.arange(first_row, first_row + len(queries), dtype=self.tables[0].order.dtype)
         found = []
         for table in self.tables:
-            all_values = chunk_values(queries, table.shift, table.bits)
+            # Queries in chunk-value order: the probes then walk the offset table and the sorted
+            # codes almost sequentially, which keeps a million-code search in cache, not in DRAM.
+            values = chunk_values(queries, table.shift, table.bits)
+            query_order = np.argsort(values, kind="stable")
+            values, table_rows, query_codes = values[query_order], rows[query_order], queries[query_order]
             masks = flip_masks(table.bits, probe_weight)
             for top_bit in range(-1, table.bits):
                 # masks grouped by their highest set bit (-1: the zero mask)
                 group = masks[(masks >> top_bit == 1) if top_bit >= 0 else (masks == 0)]
                 if not len(group):
                     continue
-                rows, values = all_rows, all_values
+                group_rows, group_values, group_codes = table_rows, values, query_codes
                 if self_join and top_bit >= 0:
                     # v and v ^ mask are both codes of this table: probe only from the side whose
                     # top bit is clear, so every pair is met once and half the work is skipped.
-                    lower = (all_values >> top_bit) & 1 == 0
-                    rows, values = all_rows[lower], all_values[lower]
+                    lower = (values >> top_bit) & 1 == 0
+                    group_rows, group_values, group_codes = table_rows[lower], values[lower], query_codes[lower]
                 for mask in group:
-                    pairs = self._probe(table, queries, first_row, rows, values ^ mask, radius, self_join and top_bit < 0)
+                    pairs = self._probe(table, group_codes, group_rows, group_values ^ mask, radius, self_join and top_bit < 0)
                     if len(pairs):
                         found.append(pairs)
         return np.concatenate(found) if found else _empty_pairs()
 
+    @staticmethod
     def _probe(
-        self, table: _ChunkTable, queries: np.ndarray, first_row: int, rows: np.ndarray,
-        probe: np.ndarray, radius: int, ordered_only: bool,
+        table: _ChunkTable, query_codes: np.ndarray, rows: np.ndarray, probe: np.ndarray, radius: int, ordered_only: bool
     ) -> np.ndarray:
         low = table.offsets[probe]
         counts = table.offsets[probe + 1] - low
@@ -157,19 +162,17 @@ class ChunkTables:
             return _empty_pairs()
         # positions low[k] .. low[k] + counts[k] - 1 for every probe k, flattened
         positions = np.arange(total, dtype=low.dtype) + np.repeat(low - (ends - counts).astype(low.dtype), counts)
-        candidate_queries = np.repeat(rows, counts)
-        candidates = table.order[positions]
-        if ordered_only:
-            keep = candidate_queries < candidates
-            candidate_queries, candidates = candidate_queries[keep], candidates[keep]
-        distance = np.bitwise_count(queries[candidate_queries - first_row] ^ self.codes[candidates])
-        close = distance <= radius
-        if not close.any():
+        distance = np.bitwise_count(np.repeat(query_codes, counts) ^ table.sorted_codes[positions])
+        close = np.flatnonzero(distance <= radius)
+        if not len(close):
             return _empty_pairs()
-        return np.stack(
-            [candidate_queries[close].astype(np.int64), candidates[close].astype(np.int64), distance[close].astype(np.int64)],
-            axis=1,
-        )
+        query_rows = np.repeat(rows, counts)[close].astype(np.int64)
+        candidates = table.order[positions[close]].astype(np.int64)
+        distance = distance[close].astype(np.int64)
+        if ordered_only:  # zero mask in a self-join: (i, j) and (j, i) are both met; keep i < j
+            keep = query_rows < candidates
+            query_rows, candidates, distance = query_rows[keep], candidates[keep], distance[keep]
+        return np.stack([query_rows, candidates, distance], axis=1)
 
 
 def brute_force_pairs(codes: np.ndarray, radius: int, block: int = 2048) -> np.ndarray:
