@@ -1,0 +1,1 @@
+"""The colorization studio: a local web page (FastAPI) to colorize, compare and download pictures."""

@@ -1,0 +1,65 @@
+"""Which model bundles the studio offers: an explicit --model, the default path, and a models folder.
+
+A bundle is any folder holding training.bundle.BUNDLE_FILES. The catalog is re-read on every call,
+so a bundle that appears while the studio runs (a training run finishing) shows up without a
+restart. The page picks a bundle by its id; paths never come from the browser.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from training.bundle import BUNDLE_FILES
+
+SEARCH_DEPTH = 3  # models/<name>/bundle, models/<run>/<name>/bundle ...
+
+
+@dataclass(frozen=True)
+class BundleEntry:
+    id: str
+    path: Path
+    version: str
+    label: str
+
+
+def is_bundle(folder: Path) -> bool:
+    return all((folder / name).is_file() for name in BUNDLE_FILES)
+
+
+def _entry(folder: Path, root: Path | None) -> BundleEntry:
+    resolved = folder.resolve()
+    version = (resolved / "version.txt").read_text().strip()
+    try:
+        label = str(resolved.relative_to(root.resolve())) if root else str(folder)
+    except ValueError:
+        label = str(folder)
+    return BundleEntry(hashlib.sha256(str(resolved).encode()).hexdigest()[:12], resolved, version, f"{label} ({version})")
+
+
+def _bundles_under(root: Path, depth: int) -> list[Path]:
+    if not root.is_dir() or depth < 0:
+        return []
+    if is_bundle(root):
+        return [root]
+    found: list[Path] = []
+    for child in sorted(root.iterdir()):
+        if child.is_dir() and not child.name.startswith("."):  # .name.tmp: a bundle being written
+            found.extend(_bundles_under(child, depth - 1))
+    return found
+
+
+def list_bundles(explicit: str | Path | None, default: str | Path | None, models_dir: str | Path | None) -> list[BundleEntry]:
+    """Explicit bundle first, then the default, then the rest of the models folder; no duplicates."""
+    entries: list[BundleEntry] = []
+    seen: set[Path] = set()
+    candidates = [(Path(p), None) for p in (explicit, default) if p]
+    if models_dir:
+        candidates += [(p, Path(models_dir)) for p in _bundles_under(Path(models_dir), SEARCH_DEPTH)]
+    for folder, root in candidates:
+        if not is_bundle(folder) or folder.resolve() in seen:
+            continue
+        seen.add(folder.resolve())
+        entries.append(_entry(folder, root))
+    return entries

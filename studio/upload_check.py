@@ -1,0 +1,108 @@
+"""Is an upload a picture we will colorize? Size, then magic bytes, then a real decode under a pixel cap.
+
+The order is cheapest first: the byte count is known before anything is parsed, the magic bytes say
+whether it claims to be an image format Pillow reads, and only then is it decoded in full
+(preprocessing.image_loading.open_checked refuses decompression bombs from the header, before any
+pixel is allocated, and corrupt or truncated data while decoding). Each refusal carries a sentence
+for the page.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import warnings
+from dataclasses import dataclass
+
+from PIL import Image
+
+from preprocessing.image_errors import ImageRejected
+from preprocessing.image_loading import DEFAULT_MAX_PIXELS, open_checked
+
+DEFAULT_MAX_UPLOAD_BYTES = 40 * 1024 * 1024
+
+# (prefix, format name); WEBP is RIFF....WEBP and is checked apart.
+_MAGIC = (
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"GIF87a", "GIF"),
+    (b"GIF89a", "GIF"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+    (b"BM", "BMP"),
+)
+ACCEPTED_FORMATS = ("JPEG", "PNG", "TIFF", "WEBP", "BMP", "GIF")
+
+
+class UploadRefused(Exception):
+    """An upload the studio will not colorize; str(error) is the message shown on the page."""
+
+    def __init__(self, reason: str, message: str, status: int = 415) -> None:
+        super().__init__(message)
+        self.reason = reason  # short code: too-big, not-an-image, too-many-pixels, corrupt, empty
+        self.status = status  # the HTTP status the server answers with
+
+
+@dataclass(frozen=True)
+class CheckedUpload:
+    image: Image.Image  # decoded, mode as stored (orientation not yet applied)
+    format: str
+    width: int
+    height: int
+
+
+def sniff_format(head: bytes) -> str | None:
+    """The image format the first bytes announce, or None."""
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WEBP"
+    for prefix, name in _MAGIC:
+        if head.startswith(prefix):
+            return name
+    return None
+
+
+def size_refusal(byte_count: int, max_bytes: int) -> UploadRefused:
+    return UploadRefused(
+        "too-big", f"file too large: {byte_count / 1e6:.1f} MB is over the {max_bytes / 1e6:.1f} MB upload limit", 413
+    )
+
+
+def header_size(data: bytes) -> tuple[int, int] | None:
+    """Width and height from the header alone (no pixel decoded), for the refusal message."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                return image.size
+    except Exception:  # Pillow refuses huge headers outright (DecompressionBombError) and more
+        return None
+
+
+def check_upload(data: bytes, max_bytes: int = DEFAULT_MAX_UPLOAD_BYTES, max_pixels: int = DEFAULT_MAX_PIXELS) -> CheckedUpload:
+    """Accept the bytes as an image or raise UploadRefused with the reason."""
+    if not data:
+        raise UploadRefused("empty", "the file is empty", 400)
+    if len(data) > max_bytes:
+        raise size_refusal(len(data), max_bytes)
+    announced = sniff_format(data[:16])
+    if announced is None:
+        raise UploadRefused(
+            "not-an-image", f"not an image: the file is none of {', '.join(ACCEPTED_FORMATS)} (checked by its first bytes)"
+        )
+    try:
+        image = open_checked(data, max_pixels=max_pixels)
+    except ImageRejected as error:
+        if error.reason == "too-large":
+            size = header_size(data)
+            if size:
+                what = f"{size[0]}x{size[1]} is {size[0] * size[1] / 1e6:.0f} megapixels"
+            else:  # Pillow refused the header itself; its message still carries the pixel count
+                count = re.search(r"\((\d+) pixels\)", error.detail)
+                what = f"{int(count.group(1)) / 1e6:.0f} megapixels" if count else "too many pixels"
+            raise UploadRefused(
+                "too-many-pixels",
+                f"refused as a likely decompression bomb: {what}, over the {max_pixels / 1e6:.0f} megapixel limit",
+                413,
+            ) from error
+        raise UploadRefused("corrupt", f"the {announced} file cannot be decoded ({error.detail or error.reason})", 422) from error
+    return CheckedUpload(image, announced, image.width, image.height)

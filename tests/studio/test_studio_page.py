@@ -1,0 +1,86 @@
+"""The studio page end to end in headless Chromium: bad uploads refused on the page, a real photo colorized."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+import requests
+from PIL import Image
+
+from preprocessing.image_loading import load_rgb
+from preprocessing.lab_numpy import srgb_to_lab
+from tests.studio.conftest import REPO, UPLOAD_LIMIT_MB, drive_page
+from tests.studio.hostile_uploads import not_an_image, oversized_jpeg_lookalike, png_bomb
+
+SCREENSHOT = REPO / "docs" / "studio-screenshot.png"
+SCREENSHOT_LIMIT = 500_000
+
+
+def _photo(bw_archive_dir):
+    """A real black-and-white JPEG of the archive, small enough to be quick."""
+    photos = sorted(p for p in bw_archive_dir.iterdir() if p.suffix.lower() == ".jpg" and 60_000 < p.stat().st_size < 200_000)
+    assert photos, "no suitable photo in the archive"
+    return photos[len(photos) // 2]
+
+
+def _save_small_png(raw: bytes, path) -> None:
+    """The screenshot as a 128-colour PNG (the docs want it small), written atomically."""
+    from preprocessing.atomic_files import write_bytes_atomic
+
+    image = Image.open(io.BytesIO(raw)).convert("RGB")
+    buffer = io.BytesIO()
+    image.quantize(colors=128, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(buffer, format="PNG", optimize=True)
+    write_bytes_atomic(path, buffer.getvalue())
+
+
+def test_page_colorizes_a_real_photo_and_refuses_bad_input(studio, e2e_driver, bw_archive_dir, tmp_path):
+    photo = _photo(bw_archive_dir)
+    (tmp_path / "letter.jpg").write_bytes(not_an_image())  # named like a picture: the bytes decide
+    (tmp_path / "bomb.png").write_bytes(png_bomb())
+    (tmp_path / "huge-scan.jpg").write_bytes(oversized_jpeg_lookalike(UPLOAD_LIMIT_MB + 1))
+    findings = drive_page(
+        e2e_driver, studio.url, MODE="full", PHOTO=str(photo), NOT_IMAGE=str(tmp_path / "letter.jpg"),
+        BOMB=str(tmp_path / "bomb.png"), BIG_FILE=str(tmp_path / "huge-scan.jpg"), OUT_DIR=str(tmp_path),
+        SCREENSHOT=str(tmp_path / "screenshot.png"), SATURATION="2.5",
+    )
+    assert findings["banner_hidden"] and len(findings["models"]) == 1
+    errors = findings["errors"]
+    assert errors["not_image"].startswith("letter.jpg: not an image"), errors
+    assert "decompression bomb: 12000x12000 is 144 megapixels" in errors["bomb"], errors
+    assert "too large" in errors["too_big"] and f"{UPLOAD_LIMIT_MB * 1.048576:.1f} MB upload limit" in errors["too_big"], errors
+    assert studio.alive()
+    # Progress was on the page: the queue position first, then done.
+    assert any("in the queue" in stage or "%" in stage for stage in findings["stages"]), findings["stages"]
+    assert any(stage.startswith("done in") for stage in findings["stages"]), findings["stages"]
+    assert findings["clip"] == "inset(0px 60% 0px 0px)"  # the slider moved the before image's edge
+    assert findings["jobs_done"] == 2  # a sample went through after everything else
+    assert not findings["external_requests"], findings["external_requests"]  # nothing from the internet
+    unexpected = [e for e in findings["console_errors"] if "status of 413" not in e and "status of 415" not in e]
+    assert not unexpected, findings["console_errors"]  # only the refusals above
+
+    # The download: a colour picture at the input's full size, from the chosen knobs.
+    assert findings["download_name"] == f"colorized-{photo.name}"
+    result = Image.open(findings["download_path"])
+    result.load()
+    original = load_rgb(photo)
+    assert result.format == "JPEG" and result.mode == "RGB" and result.size == original.size
+    chroma = np.hypot(*srgb_to_lab(np.asarray(result))[..., 1:].reshape(-1, 2).T)
+    original_chroma = np.hypot(*srgb_to_lab(np.asarray(original))[..., 1:].reshape(-1, 2).T)
+    assert chroma.mean() > original_chroma.mean() + 1.0, (chroma.mean(), original_chroma.mean())
+    record = requests.get(f"{studio.url}api/jobs/{findings['job_id']}", timeout=10).json()
+    assert record["state"] == "done" and record["saturation"] == 2.5 and record["working_size"] == 256
+
+    _save_small_png((tmp_path / "screenshot.png").read_bytes(), SCREENSHOT)
+    assert 0 < SCREENSHOT.stat().st_size < SCREENSHOT_LIMIT
+    with Image.open(SCREENSHOT) as shot:
+        assert shot.width == 1180 and shot.height >= 900  # the whole page
+
+
+def test_page_says_when_there_is_no_model(empty_studio, e2e_driver):
+    findings = drive_page(e2e_driver, empty_studio.url, MODE="no-model")
+    assert "No model bundle found" in findings["banner"] and "--model" in findings["banner"]
+    assert "No model bundle found" in findings["sample_error"]
+    assert not findings["external_requests"]
+    assert empty_studio.alive()
