@@ -7,6 +7,7 @@ from flows.commands import (
     demo_command,
     gallery_command,
     scrape_command,
+    studio_command,
     train_command,
 )
 
@@ -17,5 +18,6 @@ COMMAND_MODULES = [
     demo_command,
     gallery_command,
     scrape_command,
+    studio_command,
     train_command,
 ]
