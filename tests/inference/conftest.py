@@ -30,7 +30,7 @@ def tiny_bundle(tmp_path_factory) -> Path:
         shutil.copyfile(photo, images / f"{index:03d}.jpg")
     build_shards(images, root / "data" / "shards", ShardSettings(short_side=64, val_fraction=0.1, part_size=16), workers=1)
     result = train(
-        root / "data", root / "run", preset="cpu-small", steps=3,
+        root / "data", root / "run", preset="cpu-small", steps=2,
         overrides={"train": {"batch_size": 8, "eval_every": 10**6, "checkpoint_every": 10**6, "workers": 0,
                              "eval_images": 4, "shuffle_buffer": 32, "log_every": 1000}},
     )

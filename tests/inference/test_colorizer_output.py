@@ -29,7 +29,7 @@ def _lightness(image: Image.Image) -> np.ndarray:
 
 
 def test_png_outputs_keep_size_and_luminance(colorizer):
-    pngs = [p for p in archive_sample() if p.suffix.lower() == ".png"][:3]
+    pngs = [p for p in archive_sample() if p.suffix.lower() == ".png"][:2]
     for path in pngs:
         original = load_rgb(path)
         out = Image.open(io.BytesIO(colorizer.colorize_bytes(path.read_bytes())))
