@@ -223,7 +223,7 @@ def colorize_members(
 ) -> BatchReport:
     """Colorize every image among `items` not already settled in `ledger`; record every outcome."""
     started = time.perf_counter()
-    known = ledger.entries()
+    known = ledger.index()
     part = ledger.open_part(label)
     pipeline = _Pipeline(colorizer, output, part, batch_size, workers, max_in_flight or 2 * batch_size + workers, on_image,
                          previews, preview_dir)
@@ -241,8 +241,8 @@ def colorize_members(
                 pipeline.record(problem_entry(data, colorizer.version))
             else:
                 sha = hashlib.sha256(data).hexdigest()
-                previous = known.get((colorizer.version, sha, ref.name))
-                if is_settled(previous, previous is not None and bool(previous.output) and output.exists(previous.output),
+                status, reason, previous_output = known.get((colorizer.version, sha, ref.name), (None, None, None))
+                if is_settled(status, reason, bool(previous_output) and output.exists(previous_output),
                               colorizer.settings.force):
                     pipeline.report.settled += 1
                 else:

@@ -87,12 +87,19 @@ class ZipOutput:
         self.workspace = self.path.with_name(self.path.name + WORKSPACE_NAME)
         self.staged = DirectoryOutput(self.workspace / "staged")
         self.workspace.mkdir(exist_ok=True)
+        self._names: set[str] = set()
+        self._names_stamp: tuple[int, int] | None = None
 
     def _zipped_names(self) -> set[str]:
-        if not self.path.is_file():
-            return set()
-        with zipfile.ZipFile(self.path) as archive:
-            return set(archive.namelist())
+        """Names in the current zip, read once per zip version (not once per lookup)."""
+        stamp = (self.path.stat().st_mtime_ns, self.path.stat().st_size) if self.path.is_file() else None
+        if stamp != self._names_stamp:
+            self._names_stamp = stamp
+            self._names = set()
+            if stamp is not None:
+                with zipfile.ZipFile(self.path) as archive:
+                    self._names = set(archive.namelist())
+        return self._names
 
     def write(self, name: str, data: bytes) -> None:
         self.staged.write(name, data)

@@ -70,6 +70,20 @@ class RunLedger:
                 merged[entry.key] = entry
         return merged
 
+    def index(self) -> dict[tuple[str, str, str], tuple[str, str | None, str | None]]:
+        """Compact view for skip decisions: key -> (status, reason, output); no entry objects kept."""
+        compact: dict[tuple[str, str, str], tuple[str, str | None, str | None]] = {}
+        sources = [self.workspace / LEDGER_FILE] if (self.workspace / LEDGER_FILE).is_file() else []
+        for path in sources + self._part_files():
+            try:
+                records = read_json(path)["entries"]
+            except (OSError, ValueError, KeyError):
+                continue
+            for r in records:
+                compact[(r["model_version"], r.get("sha256") or "", r["source"])] = (r["status"], r.get("reason"), r.get("output"))
+            del records
+        return compact
+
     def open_part(self, label: str) -> "LedgerPart":
         return LedgerPart(self.parts, f"{label}-{uuid.uuid4().hex[:8]}")
 
@@ -86,13 +100,11 @@ def _ordered(entries: Iterable[LedgerEntry]) -> list[LedgerEntry]:
     return sorted(entries, key=lambda e: (e.source, e.model_version, e.finished_at))
 
 
-def is_settled(entry: LedgerEntry | None, output_exists: bool, force: bool) -> bool:
+def is_settled(status: str | None, reason: str | None, output_exists: bool, force: bool) -> bool:
     """True when a re-run has nothing to do for this input."""
-    if entry is None:
-        return False
-    if entry.status == DONE:
+    if status == DONE:
         return output_exists
-    return entry.status == SKIPPED and entry.reason == ALREADY_COLOUR and not force
+    return status == SKIPPED and reason == ALREADY_COLOUR and not force
 
 
 class LedgerPart:
