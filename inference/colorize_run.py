@@ -9,7 +9,6 @@ later run would read its own results as new inputs).
 from __future__ import annotations
 
 import functools
-import json
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -20,7 +19,7 @@ from inference.archive_members import MemberProblem, MemberRef, list_members
 from inference.batch_colorize import BatchReport, colorize_members
 from inference.colorizer import ColorizeSettings, Colorizer
 from inference.contact_sheet import PREVIEWS_FOLDER, build_contact_sheet
-from inference.output_target import DirectoryOutput, ZipOutput, open_output
+from inference.output_target import open_output
 from inference.inbox_index import InboxIndex, entry_of
 from inference.run_ledger import FAILED, RunLedger
 from preprocessing.atomic_files import read_json, write_json_atomic
