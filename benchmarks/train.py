@@ -39,10 +39,10 @@ from training.shard_loader import train_loader  # noqa: E402
 from training.train_loop import find_shard_dir, train  # noqa: E402
 
 
-def model_throughput(preset: str, kind: str, card: dict, device: torch.device, steps: int) -> dict:
+def model_throughput(preset: str, kind: str, card: dict, device: torch.device, steps: int, batch: int | None = None) -> dict:
     config = run_config(preset, kind)
     settings = config["train"]
-    batch, crop = settings["batch_size"], settings["crop"]
+    batch, crop = batch or settings["batch_size"], settings["crop"]
     model = build_model(generator_config(kind, card, **config["model"])).to(device)
     bf16 = device.type == "cuda" and settings["precision"] == "bf16"
     memory_format = torch.channels_last if device.type == "cuda" and settings["channels_last"] else torch.contiguous_format
@@ -133,7 +133,9 @@ def throughput(args: argparse.Namespace) -> dict:
             if requested is not None:
                 # gpu-base on a CPU is minutes per step: time one step, as an order of magnitude.
                 steps = args.steps if requested.type == "cuda" or preset == "cpu-small" else 1
-                report["models"].append(model_throughput(preset, kind, card, requested, steps))
+                # On a CPU, gpu-base's batch of 32 x 256^2 is ~10 minutes a step: --cpu-batch times a smaller one.
+                batch = args.cpu_batch if requested.type == "cpu" and preset != "cpu-small" else None
+                report["models"].append(model_throughput(preset, kind, card, requested, steps, batch))
                 print(json.dumps(report["models"][-1]), file=sys.stderr)
         if shard_dir is None:
             continue
@@ -174,6 +176,7 @@ def main() -> int:
     parser.add_argument("--presets", default="cpu-small,gpu-base")
     parser.add_argument("--steps", type=int, default=10, help="timed steps (throughput) / training steps (experiment)")
     parser.add_argument("--loader-batches", type=int, default=20)
+    parser.add_argument("--cpu-batch", type=int, default=None, help="batch size for presets other than cpu-small on a CPU")
     parser.add_argument("--workers", type=int, default=None, help="loader workers (default: the preset's)")
     parser.add_argument("--eval", help="experiment: shard folder whose val split is the test set")
     parser.add_argument("--eval-images", type=int, default=100)
