@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import signal
 import socket
 import sys
 import tempfile
@@ -51,6 +52,8 @@ def run(args: argparse.Namespace) -> int:
     host, port = listener.getsockname()[:2]
     print(f"tintype studio: http://{host}:{port}/  (Ctrl-C stops)", flush=True)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    # uvicorn re-raises SIGTERM after its graceful shutdown; as SystemExit it passes the cleanup below.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     try:
         server.run(sockets=[listener])
     finally:

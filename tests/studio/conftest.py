@@ -26,10 +26,10 @@ UPLOAD_LIMIT_MB = 4
 class StudioProcess:
     """`tintype studio --port 0` in a child process; the URL is read from its first line."""
 
-    def __init__(self, cwd: Path, *args: str) -> None:
+    def __init__(self, cwd: Path, *args: str, env: dict[str, str] | None = None) -> None:
         self.log = cwd / "studio.log"
         self.process = subprocess.Popen(
-            [str(TINTYPE), "studio", "--host", "127.0.0.1", "--port", "0", *args], cwd=cwd,
+            [str(TINTYPE), "studio", "--host", "127.0.0.1", "--port", "0", *args], cwd=cwd, env={**os.environ, "TINTYPE_MODEL": str(cwd / "no-default-model"), **(env or {})},
             stdout=subprocess.PIPE, stderr=open(self.log, "wb"), text=True,
         )
         line = self.process.stdout.readline()
@@ -73,11 +73,14 @@ def studio(tiny_bundle, tmp_path_factory) -> Iterator[StudioProcess]:  # noqa: F
 
 @pytest.fixture(scope="session")
 def empty_studio(tmp_path_factory) -> Iterator[StudioProcess]:
-    """A studio with no bundle anywhere: it must say so."""
+    """A studio with no bundle anywhere (it must say so) and no --work-dir (its temporary one goes on exit)."""
     cwd = tmp_path_factory.mktemp("studio-empty")
-    server = StudioProcess(cwd, "--models-dir", str(cwd / "models"))
+    (cwd / "tmp").mkdir()
+    server = StudioProcess(cwd, "--models-dir", str(cwd / "models"), env={"TMPDIR": str(cwd / "tmp")})
+    assert [p.name[:15] for p in (cwd / "tmp").iterdir()] == ["tintype-studio-"]
     yield server
     server.stop()
+    assert server.process.returncode == 0 and not list((cwd / "tmp").iterdir()), "the work folder outlived the studio"
 
 
 @pytest.fixture(scope="session")

@@ -18,11 +18,11 @@ SCREENSHOT = REPO / "docs" / "studio-screenshot.png"
 SCREENSHOT_LIMIT = 500_000
 
 
-def _photo(bw_archive_dir):
-    """A real black-and-white JPEG of the archive, small enough to be quick."""
+def _photos(bw_archive_dir):
+    """Two real black-and-white JPEGs of the archive, small enough to be quick."""
     photos = sorted(p for p in bw_archive_dir.iterdir() if p.suffix.lower() == ".jpg" and 60_000 < p.stat().st_size < 200_000)
-    assert photos, "no suitable photo in the archive"
-    return photos[len(photos) // 2]
+    assert len(photos) >= 2, "no suitable photos in the archive"
+    return [photos[len(photos) // 2], photos[len(photos) // 3]]
 
 
 def _save_small_png(raw: bytes, path) -> None:
@@ -36,12 +36,12 @@ def _save_small_png(raw: bytes, path) -> None:
 
 
 def test_page_colorizes_a_real_photo_and_refuses_bad_input(studio, e2e_driver, bw_archive_dir, tmp_path):
-    photo = _photo(bw_archive_dir)
+    photos = _photos(bw_archive_dir)
     (tmp_path / "letter.jpg").write_bytes(not_an_image())  # named like a picture: the bytes decide
     (tmp_path / "bomb.png").write_bytes(png_bomb())
     (tmp_path / "huge-scan.jpg").write_bytes(oversized_jpeg_lookalike(UPLOAD_LIMIT_MB + 1))
     findings = drive_page(
-        e2e_driver, studio.url, MODE="full", PHOTO=str(photo), NOT_IMAGE=str(tmp_path / "letter.jpg"),
+        e2e_driver, studio.url, MODE="full", PHOTOS="|".join(map(str, photos)), NOT_IMAGE=str(tmp_path / "letter.jpg"),
         BOMB=str(tmp_path / "bomb.png"), BIG_FILE=str(tmp_path / "huge-scan.jpg"), OUT_DIR=str(tmp_path),
         SCREENSHOT=str(tmp_path / "screenshot.png"), SATURATION="2.5",
     )
@@ -55,13 +55,13 @@ def test_page_colorizes_a_real_photo_and_refuses_bad_input(studio, e2e_driver, b
     assert any("in the queue" in stage or "%" in stage for stage in findings["stages"]), findings["stages"]
     assert any(stage.startswith("done in") for stage in findings["stages"]), findings["stages"]
     assert findings["clip"] == "inset(0px 60% 0px 0px)"  # the slider moved the before image's edge
-    assert findings["jobs_done"] == 2  # a sample went through after everything else
+    assert findings["jobs_done"] == 3  # and a sample after everything else
     assert not findings["external_requests"], findings["external_requests"]  # nothing from the internet
     unexpected = [e for e in findings["console_errors"] if "status of 413" not in e and "status of 415" not in e]
     assert not unexpected, findings["console_errors"]  # only the refusals above
 
-    # The download: a colour picture at the input's full size, from the chosen knobs.
-    assert findings["download_name"] == f"colorized-{photo.name}"
+    # The download (of the job that finished last): a colour picture at its input's full size.
+    photo = next(p for p in photos if findings["download_name"] == f"colorized-{p.name}")
     result = Image.open(findings["download_path"])
     result.load()
     original = load_rgb(photo)

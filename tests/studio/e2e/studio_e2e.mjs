@@ -1,5 +1,5 @@
 // Drives the studio page in the system's headless Chromium and prints one JSON line of findings.
-// Env: STUDIO_URL, CHROMIUM, MODE (full | no-model), and for full: PHOTO, NOT_IMAGE, BOMB, BIG_FILE,
+// Env: STUDIO_URL, CHROMIUM, MODE (full | no-model), and for full: PHOTOS (two paths, |-separated), NOT_IMAGE, BOMB, BIG_FILE,
 // OUT_DIR (the download is saved there), SCREENSHOT (raw PNG of the page), SATURATION.
 import { chromium } from "playwright-core";
 
@@ -46,9 +46,9 @@ try {
       bomb: await errorAfter(() => input.setInputFiles(env.BOMB)),
       too_big: await errorAfter(() => input.setInputFiles(env.BIG_FILE)),
     };
-    // The server is still up: the real photo goes through.
-    await input.setInputFiles(env.PHOTO);
-    await page.locator("#jobs li[data-state=done]").first().waitFor({ timeout: 120000 });
+    // The server is still up: two real photos chosen at once both go through.
+    await input.setInputFiles(env.PHOTOS.split("|"));
+    await page.waitForFunction(() => document.querySelectorAll("#jobs li[data-state=done]").length === 2, null, { timeout: 120000 });
     await page.locator("#compare-panel").waitFor({ state: "visible" });
     await page.waitForFunction(() => ["before-image", "after-image"].every((id) => {
       const image = document.getElementById(id);
@@ -64,9 +64,9 @@ try {
     findings.download_name = download.suggestedFilename();
     findings.download_path = `${env.OUT_DIR}/${findings.download_name}`;
     await download.saveAs(findings.download_path);
-    // A sample after all that: two jobs done on the page.
+    // A sample after all that: three jobs done on the page.
     await page.locator("#samples button").first().click();
-    await page.waitForFunction(() => document.querySelectorAll("#jobs li[data-state=done]").length === 2, null, { timeout: 120000 });
+    await page.waitForFunction(() => document.querySelectorAll("#jobs li[data-state=done]").length === 3, null, { timeout: 120000 });
     findings.jobs_done = await page.locator("#jobs li[data-state=done]").count();
   }
 } finally {
