@@ -14,6 +14,7 @@ from flows.bounded_submit import map_bounded
 from flows.clean import clean as clean_flow
 from flows.isolated_process import run_isolated
 from flows.retry_policy import retrying
+from flows.sample_inputs import SAMPLE_GALLERY, sample_gallery_task
 from flows.scrape import scrape as scrape_flow
 from preprocessing.clean_decision import read_kept_paths
 from preprocessing.dataset_card import build_card, write_card
@@ -65,8 +66,8 @@ def build_dataset(
         if images:
             raise ValueError("give --images DIR or a scrape source (--seed / --url-list), not both")
         images = scrape_flow(seeds=seeds, url_list=url_list, out=out, **(scrape_options or {}))["raw_dir"]
-    elif not images:
-        raise ValueError("give --images DIR, --seed URL or --url-list FILE")
+    elif not images:  # no source at all (a deployment run with no --param): the built-in sample gallery
+        images = sample_gallery_task(str(Path(out) / SAMPLE_GALLERY))
     clean_dir = clean_flow(images=images, out=out, workers=workers)["clean_dir"]  # DATA/clean/kept.jsonl
     shard_dir = str(Path(out) / SHARDS_SUBDIR)
     settings = ShardSettings(

@@ -7,6 +7,7 @@ from flows.commands import (
     demo_command,
     gallery_command,
     scrape_command,
+    serve_command,
     studio_command,
     train_command,
 )
@@ -18,6 +19,7 @@ COMMAND_MODULES = [
     demo_command,
     gallery_command,
     scrape_command,
+    serve_command,
     studio_command,
     train_command,
 ]

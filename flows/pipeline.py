@@ -1,0 +1,48 @@
+"""pipeline: build-dataset -> train-colorizer -> colorize-archive, each a subflow (its own run in the UI).
+
+The defaults run end to end on the built-in sample (what `make demo` runs). Every subflow skips
+finished work, so a re-run after a crash or a kill resumes: the shards are kept, the training
+resumes at its last checkpoint, the ledger colorizes only what is missing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_markdown_artifact
+
+from flows.build_dataset import build_dataset
+from flows.colorize_archive import colorize_archive
+from flows.pipeline_parameters import ColorizeParameters, DatasetParameters, TrainingParameters
+from flows.sample_inputs import SAMPLE_ARCHIVE, sample_archive_task
+from flows.train_colorizer import train_colorizer
+
+
+@flow(name="pipeline", log_prints=True)
+def pipeline(
+    dataset: DatasetParameters = DatasetParameters(),
+    training: TrainingParameters = TrainingParameters(),
+    colorize: ColorizeParameters = ColorizeParameters(),
+) -> dict:
+    """Photos -> Lab shards -> a trained colorizer -> a colorized archive; returns where each result is."""
+    logger = get_run_logger()
+    card = build_dataset(
+        images=dataset.images, seeds=dataset.seeds, url_list=dataset.url_list, out=dataset.out, size=dataset.size,
+        val_fraction=dataset.val_fraction, workers=dataset.workers, part_size=dataset.part_size,
+        scrape_options=dataset.scrape_options() if (dataset.seeds or dataset.url_list) else None,
+    )
+    trained = train_colorizer(
+        data=dataset.out, out=training.out, preset=training.preset, model=training.model, steps=training.steps,
+        resume=True, overrides=training.overrides(),  # resume: a re-run continues (or just re-exports) the run
+    )
+    archive = colorize.input or sample_archive_task(str(Path(dataset.out) / SAMPLE_ARCHIVE))
+    totals = colorize_archive(input=archive, output=colorize.output, model=trained["bundle_dir"], size=colorize.size,
+                              device=colorize.device)
+    result = {"dataset_card": card, "bundle": trained["bundle_dir"], "archive": archive,
+              "colorized": colorize.output, "contact_sheet": totals.get("contact_sheet"), "colorized_images": totals["done"]}
+    rows = "\n".join(f"| {name} | `{value}` |" for name, value in result.items())
+    create_markdown_artifact(key="pipeline-summary", markdown=f"### Pipeline results\n\n| what | where |\n|---|---|\n{rows}\n",
+                             description="where every result of this pipeline run is")
+    logger.info("pipeline done: %s", result)
+    return result
