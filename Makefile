@@ -11,7 +11,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_UI_ENABLED := false
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo serve test bench clean
 
 setup: $(STAMP)
 
@@ -23,6 +23,10 @@ $(STAMP): pyproject.toml constraints.txt
 
 demo: setup
 	$(BIN)/tintype demo --out demo-out
+
+# Prefect server + UI on 127.0.0.1:4200, every deployment in prefect.yaml, a worker; Ctrl-C stops all.
+serve: setup
+	PREFECT_UI_ENABLED=true $(BIN)/tintype serve --port 4200
 
 test: setup
 	$(BIN)/python -m pytest -q
