@@ -108,7 +108,7 @@ def create_app(config: StudioConfig) -> FastAPI:
 
     async def queue_job(data: bytes, name: str, request: Request) -> JSONResponse:
         params = request.query_params
-        chosen = knobs(params.get("model"), params.get("working_size"), params.get("saturation"))
+        chosen = await run_in_threadpool(knobs, params.get("model"), params.get("working_size"), params.get("saturation"))
         if isinstance(chosen, JSONResponse):
             return chosen
         try:
