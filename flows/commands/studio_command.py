@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import shutil
 import signal
 import socket
@@ -38,7 +39,8 @@ def run(args: argparse.Namespace) -> int:
     from studio.studio_config import StudioConfig
 
     try:
-        listener = socket.create_server((args.host, args.port))  # bound first so --port 0 can print the real port
+        family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+        listener = socket.create_server((args.host, args.port), family=family)  # bound first so --port 0 can print the real port
     except OSError as error:
         print(f"error: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
         return 2
@@ -50,7 +52,10 @@ def run(args: argparse.Namespace) -> int:
     )
     app = create_app(config)
     host, port = listener.getsockname()[:2]
-    print(f"tintype studio: http://{host}:{port}/  (Ctrl-C stops)", flush=True)
+    shown = f"[{host}]" if ":" in host else host
+    print(f"tintype studio: http://{shown}:{port}/  (Ctrl-C stops)", flush=True)
+    if not ipaddress.ip_address(host).is_loopback:
+        print(f"warning: the studio has no login; anyone who can reach {host}:{port} can use it", file=sys.stderr)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     # uvicorn re-raises SIGTERM after its graceful shutdown; as SystemExit it passes the cleanup below.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))

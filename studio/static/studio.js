@@ -105,14 +105,20 @@ function showComparison(job) {
 
 async function follow(job) {
   jobItem(job);
+  let misses = 0;
   while (job.state === "queued" || job.state === "running") {
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     try {
       const response = await fetch(`/api/jobs/${job.id}`, { cache: "no-store" });
       if (!response.ok) { showError(`${job.name}: ${(await response.json()).error}`); return; }
       job = await response.json();
+      misses = 0;
     } catch (error) {
-      continue;  // the server may be busy or restarting: keep asking
+      if (++misses * POLL_MS > 30000) {  // a busy server answers late; a stopped one never does
+        showError(`${job.name}: lost contact with the studio server (is it still running?)`);
+        return;
+      }
+      continue;
     }
     jobItem(job);
   }
