@@ -37,6 +37,7 @@ bench: setup
 	$(BIN)/python benchmarks/dedup.py --out bench-out/dedup.json
 	$(BIN)/python benchmarks/colour_filter_calibration.py --out bench-out/colour_filter.json
 	$(BIN)/python benchmarks/colorize.py --out bench-out/colorize.json
+	$(BIN)/python benchmarks/studio.py --out bench-out/studio.json
 
 clean:
 	rm -rf $(VENV) .prefect demo-out bench-out

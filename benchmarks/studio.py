@@ -13,7 +13,6 @@ client polls the job every 20 ms. Prints one JSON document (and writes it to --o
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import platform
