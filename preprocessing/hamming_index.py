@@ -4,7 +4,8 @@ The index is a list of immutable segments (like an LSM tree). `add(batch)` searc
 against every existing segment's multi-index tables and against itself, then stores the batch as a
 new segment together with the pairs just found: nothing already indexed is rebuilt or searched
 again, and `pairs()` is always the complete set of close pairs among everything ever added.
-When there are more than `max_segments` segments they are merged into one (ids do not change).
+Segments are merged geometrically (the two newest while the older is less than twice the newer),
+so there are O(log n) of them; ids never change.
 
 On disk (`folder/`): `manifest.json` (format, radius, segments with their first id and size) and
 one `segment-NNNNNN.npz` per segment (codes uint64, labels, pairs (a, b, distance) int64). Segment
@@ -126,8 +127,13 @@ class HammingIndex:
         segment = _Segment(self._segment_name(), first_id, labels_array, new_pairs, tables)
         self._write_segment(segment)
         self.segments.append(segment)
-        if len(self.segments) > self.max_segments:
-            self._merge_all()
+        # Geometric compaction (a binary counter): merge the two newest segments while the older is
+        # less than twice the newer. Segments stay O(log n) in number, so a batch is searched against
+        # few, large tables; each code is re-tabled O(log n) times in all.
+        while len(self.segments) > 1 and (
+            len(self.segments[-2]) < 2 * len(self.segments[-1]) or len(self.segments) > self.max_segments
+        ):
+            self._merge_newest_two()
         self._write_manifest()
         return new_pairs
 
@@ -186,12 +192,13 @@ class HammingIndex:
         for leftover in self.folder.glob(".segment-*.tmp"):
             leftover.unlink()
 
-    def _merge_all(self) -> None:
-        codes = np.concatenate([s.codes for s in self.segments])
+    def _merge_newest_two(self) -> None:
+        older, newer = self.segments[-2:]  # adjacent id ranges: older.first_id + len(older) == newer.first_id
+        codes = np.concatenate([older.codes, newer.codes])
         merged = _Segment(
-            self._segment_name(), 0, np.concatenate([s.labels for s in self.segments]),
-            np.concatenate([s.pairs for s in self.segments]),
+            self._segment_name(), older.first_id, np.concatenate([older.labels, newer.labels]),
+            np.concatenate([older.pairs, newer.pairs]),
             ChunkTables(codes, choose_chunks(self.radius, len(codes), len(codes))),
         )
         self._write_segment(merged)
-        self.segments = [merged]
+        self.segments[-2:] = [merged]
