@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import torch
 
 from preprocessing.dataset_card import read_card
@@ -12,7 +14,10 @@ def first_batches(data, seed, count=3, workers=0):
     card = read_card(data / "shards")
     loader = train_loader(data / "shards", card, crop=32, batch_size=6, seed=seed, workers=workers,
                           shuffle_buffer=20, epoch_batches=count)
-    return list(loader)  # with_epoch(count): exactly `count` batches, then the workers stop cleanly
+    batches = list(loader)  # with_epoch(count): exactly `count` batches
+    del loader
+    gc.collect()  # shut the (persistent) workers down now, not during some later test
+    return batches
 
 
 def test_batches_are_cropped_lab(tiny_data):
