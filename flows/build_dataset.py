@@ -12,6 +12,7 @@ from prefect.artifacts import create_progress_artifact, create_table_artifact, u
 
 from flows.bounded_submit import map_bounded
 from flows.clean import clean as clean_flow
+from flows.data_root import local_data_root
 from flows.isolated_process import run_isolated
 from flows.retry_policy import retrying
 from flows.sample_inputs import SAMPLE_GALLERY, sample_gallery_task
@@ -62,6 +63,7 @@ def build_dataset(
     """Convert the images under `images` to Lab shards in `out`/shards; returns the card's path."""
     logger = get_run_logger()
     started = time.perf_counter()
+    out = local_data_root(out)  # a path or a file:// URL
     if seeds or url_list:  # scrape first; the raw store is then the image folder of the next step
         if images:
             raise ValueError("give --images DIR or a scrape source (--seed / --url-list), not both")

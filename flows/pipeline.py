@@ -14,6 +14,8 @@ from prefect.artifacts import create_markdown_artifact
 
 from flows.build_dataset import build_dataset
 from flows.colorize_archive import colorize_archive
+from flows.dask_fanout import on_dask
+from flows.data_root import local_data_root
 from flows.pipeline_parameters import ColorizeParameters, DatasetParameters, TrainingParameters
 from flows.sample_inputs import SAMPLE_ARCHIVE, sample_archive_task
 from flows.train_colorizer import train_colorizer
@@ -27,7 +29,9 @@ def pipeline(
 ) -> dict:
     """Photos -> Lab shards -> a trained colorizer -> a colorized archive; returns where each result is."""
     logger = get_run_logger()
-    card = build_dataset(
+    dataset = dataset.model_copy(update={"out": local_data_root(dataset.out)})  # a path or a file:// URL
+    build = on_dask(build_dataset, dataset.dask_scheduler, dataset.workers) if dataset.dask_scheduler else build_dataset
+    card = build(
         images=dataset.images, seeds=dataset.seeds, url_list=dataset.url_list, out=dataset.out, size=dataset.size,
         val_fraction=dataset.val_fraction, workers=dataset.workers, part_size=dataset.part_size,
         scrape_options=dataset.scrape_options() if (dataset.seeds or dataset.url_list) else None,

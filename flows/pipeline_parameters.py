@@ -22,6 +22,7 @@ class DatasetParameters(BaseModel):
     val_fraction: float = Field(0.1, gt=0, lt=1, description="Share of images in the validation split.")
     workers: int = Field(2, ge=1, description="Shard/clean parts written at once (bounded fan-out).")
     part_size: int = Field(16, ge=1, description="Images per shard-writing task (a retry redoes at most one part).")
+    dask_scheduler: str | None = Field(None, description='Run the shard fan-out on Dask: "local" (a LocalCluster of `workers` processes) or a scheduler address such as tcp://10.0.0.5:8786. Empty: threads in the flow process.')
 
     def scrape_options(self) -> dict:
         return {"allow_private": self.allow_private, "max_images": self.max_images}

@@ -70,16 +70,23 @@ def prefect_cli(args: list[str], env: dict[str, str], cwd: Path = PROJECT_ROOT, 
     return done.stdout
 
 
-def ensure_work_pool(env: dict[str, str], name: str = WORK_POOL) -> None:
-    listed = prefect_cli(["work-pool", "ls"], env)
-    if name not in listed:
-        prefect_cli(["work-pool", "create", name, "--type", "process"], env)
+def ensure_work_pool_and_limit(env: dict[str, str], name: str = WORK_POOL) -> None:
+    """Create the process work pool and the `gpu` concurrency limit (in this process: no CLI start-ups)."""
+    os.environ["PREFECT_API_URL"] = env["PREFECT_API_URL"]  # before Prefect reads its settings
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.exceptions import ObjectAlreadyExists
+    from prefect.workers.process import ProcessWorker
 
+    from flows.train_colorizer import ensure_gpu_limit
 
-def ensure_concurrency_limit(env: dict[str, str], name: str = "gpu", slots: int = 1) -> None:
-    listed = prefect_cli(["global-concurrency-limit", "ls"], env)
-    if name not in listed.split():
-        prefect_cli(["global-concurrency-limit", "create", name, "--limit", str(slots)], env)
+    with get_client(sync_client=True) as client:
+        try:
+            client.create_work_pool(WorkPoolCreate(
+                name=name, type="process", base_job_template=ProcessWorker.get_default_base_job_template()))
+        except ObjectAlreadyExists:
+            pass
+    ensure_gpu_limit()
 
 
 def deploy_all(env: dict[str, str]) -> str:

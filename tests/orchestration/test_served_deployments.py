@@ -37,10 +37,10 @@ def test_serve_deploys_everything_with_typed_parameters(served: ServedPrefect):
     dataset = schema["definitions"]["DatasetParameters"]["properties"]
     assert "built-in sample gallery" in dataset["images"]["description"] and dataset["size"]["default"] == 128
     pull = by_flow["build_dataset"]["pull_steps"][0]["prefect.deployments.steps.set_working_directory"]
-    assert pull["directory"] == "{{ $TINTYPE_ROOT }}"
-    limits = served.prefect("global-concurrency-limit", "ls").stdout
-    assert "gpu" in limits
-    assert served.prefect("work-pool", "inspect", "tintype").stdout.count("process") >= 1
+    assert pull["directory"] == str(PROJECT_ROOT)  # prefect.yaml's {{ $TINTYPE_ROOT }}, resolved at deploy time
+    limits = {limit["name"]: limit["limit"] for limit in served.api("POST", "/v2/concurrency_limits/filter", {})}
+    assert limits.get("gpu") == 1
+    assert served.api("GET", "/work_pools/tintype")["type"] == "process"
 
 
 def test_deployment_run_completes_and_the_ui_shows_it(served: ServedPrefect, tmp_path):

@@ -1,0 +1,37 @@
+"""build-dataset's shard fan-out on a Dask LocalCluster (prefect-dask), its data root given as a file://
+URL: the same dataset as the thread runner with a plain path. Other fsspec roots are refused clearly."""
+
+from __future__ import annotations
+
+import pytest
+
+from preprocessing.dataset_card import read_card
+from tests.preprocessing.shard_inputs import link_real_photos
+
+pytest.importorskip("prefect_dask", reason="prefect-dask is not installed (pip install -c constraints.txt -e '.[dask]')")
+
+
+def test_build_dataset_on_a_local_dask_cluster(prefect_server, tmp_path, caltech_dir):
+    from flows.build_dataset import build_dataset
+    from flows.dask_fanout import on_dask
+
+    images = tmp_path / "images"
+    link_real_photos(caltech_dir, images, 24)
+    parameters = dict(images=str(images), size=64, val_fraction=0.25, part_size=4, workers=2)
+    on_dask(build_dataset, "local", workers=2)(out=(tmp_path / "dask").as_uri(), **parameters)
+    build_dataset(out=str(tmp_path / "threads"), **parameters)
+    dask_card = read_card(tmp_path / "dask" / "shards" / "dataset.json")
+    thread_card = read_card(tmp_path / "threads" / "shards" / "dataset.json")
+    assert dask_card["totals"] == thread_card["totals"]
+    assert dask_card["totals"]["train"]["samples"] + dask_card["totals"]["val"]["samples"] >= 20
+    assert [s["name"] for s in dask_card["shards"]] == [s["name"] for s in thread_card["shards"]]
+    assert len(dask_card["shards"]) >= 6  # 24 images in parts of 4: the fan-out really fanned out
+
+
+def test_data_roots_other_than_local_are_refused_with_what_to_do(tmp_path):
+    from flows.data_root import local_data_root
+
+    assert local_data_root(str(tmp_path)) == str(tmp_path)
+    assert local_data_root(tmp_path.as_uri()) == str(tmp_path)
+    with pytest.raises(ValueError, match="mount"):
+        local_data_root("memory://tintype/data")
