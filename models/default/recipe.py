@@ -1,0 +1,121 @@
+"""How the default model was made, step by step after the dataset: shards -> two trainings -> bsds500/val.
+
+Run on the GPU host from the repository root (the dataset itself was built on the CPU host by the
+build-dataset flow; see MODEL_CARD.md):
+
+    python models/default/recipe.py --images PACK --eval-images BSDS_VAL --work /tmp/work --out OUT \
+        --steps 12000 [--calibrate]
+
+It builds Lab shards from PACK (the clean, kept images), trains the chosen variant (rebalanced
+classification) and the plain L1 regression baseline side by side with the same budget, evaluates both
+on bsds500/val beside the gray baseline, and writes OUT/report.json, the sample grids and the
+chosen bundle with float16 weights (OUT/bundle.tar).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import multiprocessing
+import shutil
+import tarfile
+import time
+from pathlib import Path
+
+import torch
+
+from preprocessing.shard_build import build_shards
+from preprocessing.shard_plan import ShardSettings
+
+MODEL = {"width": 32, "depth": 4, "blocks_per_level": 1, "norm": "batch", "attention": True, "global_context": True}
+VARIANTS = {"default": "classification", "l1-baseline": "regression"}
+
+
+def train_settings(steps: int, eval_dir: str) -> dict:
+    return {
+        "steps": steps, "batch_size": 64, "crop": 128, "lr": 1e-3, "warmup_steps": min(500, steps // 10),
+        "ema_decay": 0.999, "regression_loss": "l1", "workers": 7, "shuffle_buffer": 2000,
+        "epoch_batches": 1000, "log_every": 100, "checkpoint_every": 2000, "eval_every": steps,
+        "eval_images": 100, "eval_data": eval_dir, "eval_split": "val", "precision": "bf16",
+        "channels_last": True, "compile": False, "device": "cuda",
+    }
+
+
+def run_variant(name: str, shards: str, work: str, steps: int, eval_dir: str) -> None:
+    from training.train_loop import train
+
+    started = time.perf_counter()
+    result = train(shards, Path(work) / f"run-{name}", preset="gpu-base", kind=VARIANTS[name], steps=steps,
+                   resume=True, overrides={"model": MODEL, "train": train_settings(steps, eval_dir)})
+    summary = {"variant": name, "kind": VARIANTS[name], "steps": result.step, "seconds": time.perf_counter() - started,
+               "metrics": result.metrics}
+    (Path(work) / f"result-{name}.json").write_text(json.dumps(summary, indent=1, default=str))
+
+
+def half_precision_bundle(bundle: Path, target: Path) -> None:
+    """The bundle with its weights stored as float16 (loading casts back to the model's dtype)."""
+    state = torch.load(bundle / "weights.pt", map_location="cpu", weights_only=True)
+    halved = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+    buffer = io.BytesIO()
+    torch.save(halved, buffer)
+    with tarfile.open(target, "w") as archive:
+        for item in sorted(bundle.iterdir()):
+            if item.name == "weights.pt":
+                info = tarfile.TarInfo("bundle/weights.pt")
+                info.size = buffer.tell()
+                buffer.seek(0)
+                archive.addfile(info, buffer)
+            else:
+                archive.add(item, arcname=f"bundle/{item.name}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--images", required=True)
+    parser.add_argument("--eval-images", required=True)
+    parser.add_argument("--work", required=True)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--steps", type=int, default=12000)
+    parser.add_argument("--workers", type=int, default=14)
+    args = parser.parse_args()
+    work, out = Path(args.work), Path(args.out)
+    work.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
+
+    started = time.perf_counter()
+    train_card = build_shards(args.images, work / "shards", ShardSettings(short_side=128, val_fraction=0.03, part_size=400), workers=args.workers)
+    eval_card = build_shards(args.eval_images, work / "bsds-val", ShardSettings(short_side=256, val_fraction=0.9999), workers=args.workers)
+    shard_seconds = time.perf_counter() - started
+    print(f"shards in {shard_seconds:.0f} s: {train_card}, {eval_card}", flush=True)
+
+    context = multiprocessing.get_context("spawn")
+    runs = [context.Process(target=run_variant, args=(name, str(work / "shards"), str(work), args.steps, str(work / "bsds-val")))
+            for name in VARIANTS]
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.join()
+
+    report = {"gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None, "torch": torch.__version__,
+              "shard_seconds": shard_seconds, "train_card": json.loads(Path(train_card).read_text())["totals"], "variants": {}}
+    for name in VARIANTS:
+        result_path = work / f"result-{name}.json"
+        if result_path.exists():
+            result = json.loads(result_path.read_text())
+            report["variants"][name] = result
+            grids = sorted((work / f"run-{name}" / "samples").glob("*.png"))
+            if grids:
+                shutil.copyfile(grids[-1], out / f"grid-{name}.png")
+            history = work / f"run-{name}" / "metrics.jsonl"
+            if history.exists():
+                shutil.copyfile(history, out / f"metrics-{name}.jsonl")
+    bundle = work / "run-default" / "bundle"
+    if bundle.exists():
+        half_precision_bundle(bundle, out / "bundle.tar")
+    (out / "report.json").write_text(json.dumps(report, indent=1, default=str))
+    print(json.dumps(report, indent=1, default=str))
+
+
+if __name__ == "__main__":
+    main()
