@@ -84,11 +84,11 @@ def _kill_tree(pid: int) -> None:
 
 def test_killed_worker_mid_build_then_rerun_finishes_the_dataset(served: ServedPrefect, tmp_path, caltech_dir):
     images, out = tmp_path / "images", tmp_path / "data"
-    link_real_photos(caltech_dir, images, 64)
+    link_real_photos(caltech_dir, images, 40)
     assert served.prefect("work-pool", "create", "killable", "--type", "process").returncode == 0
     deployed = served.prefect("deploy", "flows/build_dataset.py:build_dataset", "--name", "killable", "--pool", "killable")
     assert deployed.returncode == 0, deployed.stdout + deployed.stderr
-    params = {"images": str(images), "out": str(out), "size": 96, "part_size": 4, "workers": 2}
+    params = {"images": str(images), "out": str(out), "size": 64, "part_size": 5, "workers": 2}
     log = open(tmp_path / "worker.log", "wb")
 
     def start_worker() -> subprocess.Popen:
@@ -132,7 +132,7 @@ def test_killed_worker_mid_build_then_rerun_finishes_the_dataset(served: ServedP
         assert len(shard_keys) == shard["samples"]
         keys += shard_keys
     assert len(keys) == len(set(keys)), "a sample was written twice"
-    assert len(keys) == card["totals"]["train"]["samples"] + card["totals"]["val"]["samples"] == len(kept) >= 50
+    assert len(keys) == card["totals"]["train"]["samples"] + card["totals"]["val"]["samples"] == len(kept) >= 30
     assert not list(shards.rglob("*.partial")) and not list(shards.glob("*.tmp"))
     assert sorted(p.name for p in shards.glob("*.tar")) == sorted(s["name"] for s in card["shards"])
 
