@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
+from inference.default_model import default_bundle_path
 from inference.working_size import DEFAULT_WORKING_SIZE
 
-DEFAULT_MODEL = os.environ.get("TINTYPE_MODEL", "models/default")
+DEFAULT_MODEL = str(default_bundle_path())
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("colorize", help="colorize an image, folder, .zip, .tar(.gz) or list file (the colorize-archive flow)")
     parser.add_argument("input", metavar="INPUT", help="image file, folder, .zip, .tar/.tar.gz or list file (.txt: one path per line)")
     parser.add_argument("output", metavar="OUTPUT", help="output folder, or a .zip; the ledger lives beside the outputs")
-    parser.add_argument("--model", default=DEFAULT_MODEL, help=f"model bundle folder (default: $TINTYPE_MODEL or {DEFAULT_MODEL})")
+    parser.add_argument("--model", default=DEFAULT_MODEL, help="model bundle folder (default: $TINTYPE_MODEL, else the shipped model in models/default)")
     parser.add_argument("--size", type=int, default=DEFAULT_WORKING_SIZE,
                         help=f"working size: longer side the model sees, in pixels (default {DEFAULT_WORKING_SIZE})")
     parser.add_argument("--saturation", type=float, default=1.0, help="multiply the predicted colour (default 1.0)")

@@ -1,7 +1,10 @@
-"""Evaluate a model bundle on a shard set's split, at several annealed-mean temperatures, beside gray.
+"""Evaluate a model bundle on a shard set's split, over annealed-mean temperatures and saturations,
+beside the gray baseline.
 
-    python models/default/evaluate.py --bundle models/default/bundle --shards SHARDS [--split val] \
-        [--temperatures 0.38,0.5,0.7] [--grid grid.png] [--out metrics.json]
+    python models/default/evaluate.py --bundle models/default --shards SHARDS [--split val] \
+        [--temperatures 0.38,0.75] [--saturations 1.0,0.7] [--limit N] [--grid grid.png] [--out metrics.json]
+
+Saturation scales the predicted ab, exactly as the Colorizer's saturation knob does.
 """
 
 from __future__ import annotations
@@ -17,28 +20,40 @@ from training.bundle import load_bundle
 from training.evaluation import evaluate, gray_predictor
 
 
+def _numbers(text: str) -> list[float | None]:
+    return [float(value) for value in text.split(",") if value] or [None]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--bundle", required=True)
     parser.add_argument("--shards", required=True)
     parser.add_argument("--split", default="val")
     parser.add_argument("--temperatures", default="", help="comma-separated; empty: the bundle's own")
+    parser.add_argument("--saturations", default="1.0", help="comma-separated ab scale factors")
     parser.add_argument("--limit", type=int, help="at most this many images")
-    parser.add_argument("--grid", help="sample grid PNG for the bundle's own temperature")
+    parser.add_argument("--grid", help="sample grid PNG for the first setting")
     parser.add_argument("--out")
     args = parser.parse_args()
     torch.set_num_threads(2)
     bundle = load_bundle(args.bundle)
     card = read_card(args.shards)
-    report = {"bundle": bundle.version, "shards": args.shards, "split": args.split,
-              "gray": evaluate(gray_predictor, args.shards, card, args.split, limit=args.limit), "model": {}}
-    temperatures = [float(t) for t in args.temperatures.split(",") if t] or [None]
-    for temperature in temperatures:
-        predict = lambda lightness, t=temperature: bundle.model.predict_ab(lightness, temperature=t)  # noqa: E731
-        grid = args.grid if temperature == temperatures[0] else None
-        report["model"][str(temperature)] = evaluate(predict, args.shards, card, args.split, limit=args.limit, grid_path=grid)
-        print(json.dumps({"temperature": temperature, **report["model"][str(temperature)]}), flush=True)
-    print(json.dumps({"gray": report["gray"]}))
+    gray = evaluate(gray_predictor, args.shards, card, args.split, limit=args.limit)
+    print(json.dumps({"setting": "gray", **gray}), flush=True)
+    report = {"bundle": bundle.version, "shards": args.shards, "split": args.split, "gray": gray, "model": {}}
+    first = True
+    for temperature in _numbers(args.temperatures):
+        for saturation in _numbers(args.saturations):
+            scale = 1.0 if saturation is None else saturation
+
+            def predict(lightness: torch.Tensor, t=temperature, s=scale) -> torch.Tensor:
+                return bundle.model.predict_ab(lightness, temperature=t) * s
+
+            setting = f"T={temperature},s={scale}"
+            grid = args.grid if first else None
+            first = False
+            report["model"][setting] = evaluate(predict, args.shards, card, args.split, limit=args.limit, grid_path=grid)
+            print(json.dumps({"setting": setting, **report["model"][setting]}), flush=True)
     if args.out:
         Path(args.out).write_text(json.dumps(report, indent=1) + "\n")
 
