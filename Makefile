@@ -11,7 +11,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_UI_ENABLED := false
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup demo serve test bench clean
+.PHONY: setup demo serve browser test bench clean
 
 setup: $(STAMP)
 
@@ -28,12 +28,20 @@ demo: setup
 serve: setup
 	PREFECT_UI_ENABLED=true $(BIN)/tintype serve --port 4200
 
-test: setup
+# Browser tests drive Debian's Chromium; installed here when missing and we may (root), else they skip.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) ; } || \
+		echo "chromium is not installed: the browser tests will skip"
+
+test: setup browser
 	$(BIN)/python -m pytest -q
 
 bench: setup
 	mkdir -p bench-out
 	$(BIN)/python benchmarks/shards.py --out bench-out/shards.json
+	$(BIN)/python benchmarks/scrape.py --count 5000 --threads 16 --out bench-out/scrape.json
+	$(BIN)/python benchmarks/train.py --out bench-out/train.json
 	$(BIN)/python benchmarks/dedup.py --out bench-out/dedup.json
 	$(BIN)/python benchmarks/colour_filter_calibration.py --out bench-out/colour_filter.json
 	$(BIN)/python benchmarks/colorize.py --out bench-out/colorize.json
