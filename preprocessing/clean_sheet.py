@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from preprocessing.clean_decision import read_dropped
 from preprocessing.atomic_files import read_json
+from preprocessing.clean_decision import read_dropped
 from preprocessing.clean_plan import REPORT_FILE
 from preprocessing.contact_sheet import write_contact_sheet
 
@@ -17,9 +17,8 @@ def sheet_from_report(clean_dir: str | Path, path: str | Path) -> Path:
         [{"path": members[0], "reason": "kept"}] + [by_path.get(p, {"path": p, "reason": "duplicate"}) for p in members[1:]]
         for members in read_json(Path(clean_dir) / REPORT_FILE)["clusters"]
     ]
-    rejected, seen = [], set()
-    for row in dropped:  # one or two of each reason first, so every reason shows
+    rejected: list[dict] = []
+    for row in dropped:  # up to three of each reason, so every reason shows
         if "duplicate" not in row["reason"] and sum(r["reason"] == row["reason"] for r in rejected) < 3:
             rejected.append(row)
-            seen.add(row["path"])
     return write_contact_sheet(clusters, rejected, path)
