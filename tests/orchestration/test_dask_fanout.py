@@ -18,7 +18,15 @@ def test_build_dataset_on_a_local_dask_cluster(prefect_server, tmp_path, caltech
     images = tmp_path / "images"
     link_real_photos(caltech_dir, images, 24)
     parameters = dict(images=str(images), size=64, val_fraction=0.25, part_size=4, workers=2)
-    on_dask(build_dataset, "local", workers=2)(out=(tmp_path / "dask").as_uri(), **parameters)
+    import dask
+    from distributed import LocalCluster
+
+    dask.config.set({"distributed.worker.daemon": False})  # as flows/dask_fanout.py does for "local"
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                      host="127.0.0.1") as cluster:  # stands in for a production scheduler address
+        on_dask(build_dataset, cluster.scheduler_address)(out=(tmp_path / "dask").as_uri(), **parameters)
+        ran_on_dask = set(cluster.scheduler.task_prefixes)  # task names the Dask scheduler has seen
+    assert "write_part_task" in ran_on_dask, ran_on_dask  # the shard parts really ran on the cluster
     build_dataset(out=str(tmp_path / "threads"), **parameters)
     dask_card = read_card(tmp_path / "dask" / "shards" / "dataset.json")
     thread_card = read_card(tmp_path / "threads" / "shards" / "dataset.json")
