@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import asdict
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_progress_artifact, create_table_artifact, update_progress_artifact
+from prefect.artifacts import create_markdown_artifact, create_progress_artifact, create_table_artifact, update_progress_artifact
 
 from flows.bounded_submit import map_bounded
 from flows.clean import clean as clean_flow
@@ -18,7 +19,7 @@ from flows.retry_policy import retrying
 from flows.sample_inputs import SAMPLE_GALLERY, sample_gallery_task
 from flows.scrape import scrape as scrape_flow
 from preprocessing.clean_decision import read_kept_paths
-from preprocessing.dataset_card import build_card, write_card
+from preprocessing.dataset_card import build_card, read_card, write_card
 from preprocessing.image_inventory import iter_image_files
 from preprocessing.lab_codec import DEFAULT_CODEC
 from preprocessing.shard_part import PartResult, write_part
@@ -60,7 +61,21 @@ def build_dataset(
     url_list: str | None = None,
     scrape_options: dict | None = None,
 ) -> str:
-    """Convert the images under `images` to Lab shards in `out`/shards; returns the card's path."""
+    """Convert the images under `images` to Lab shards in `out`/shards; returns the card's path.
+
+    Args:
+        images: folder of colour photos (recursive); empty with no scrape source: the built-in sample gallery
+        out: data root (a path or file:// URL): raw/, clean/, shards/ go under it
+        size: short side of every sample in pixels
+        val_fraction: share of images in the validation split
+        workers: parts processed at once (bounded fan-out)
+        centre_crop: crop every sample to size x size
+        codec: Lab encoding of the samples
+        part_size: images per shard-writing task (a retry redoes at most one part)
+        seeds: gallery pages to crawl instead of a folder
+        url_list: a file of image URLs to download instead of a folder
+        scrape_options: scrape settings (max_images, allow_private, ...), see the scrape flow
+    """
     logger = get_run_logger()
     started = time.perf_counter()
     out = local_data_root(out)  # a path or a file:// URL
@@ -90,6 +105,10 @@ def build_dataset(
     results = map_bounded(write_part_task, [(plan_path, s, p) for s, p in part_ids], workers, on_part)
     card_path = write_card_task(plan_path, results)
     _publish_summary(plan, results, time.perf_counter() - started, card_path)
+    long_lists = ("shards", "skipped", "ab_bins", "ab_histogram", "rebalancing")  # in the file, too long for a page
+    card_text = json.dumps({k: v for k, v in read_card(card_path).items() if k not in long_lists}, indent=1)
+    create_markdown_artifact(key="dataset-card", description="the dataset card",
+                             markdown=f"Dataset card `{card_path}` (without {', '.join(long_lists)}):\n\n```json\n{card_text}\n```")
     return card_path
 
 

@@ -36,6 +36,7 @@ def test_serve_deploys_everything_with_typed_parameters(served: ServedPrefect):
     schema = by_flow["pipeline"]["parameter_openapi_schema"]
     dataset = schema["definitions"]["DatasetParameters"]["properties"]
     assert "built-in sample gallery" in dataset["images"]["description"] and dataset["size"]["default"] == 128
+    assert "a retry redoes at most one part" in by_flow["build_dataset"]["parameter_openapi_schema"]["properties"]["part_size"]["description"]
     pull = by_flow["build_dataset"]["pull_steps"][0]["prefect.deployments.steps.set_working_directory"]
     assert pull["directory"] == str(PROJECT_ROOT)  # prefect.yaml's {{ $TINTYPE_ROOT }}, resolved at deploy time
     limits = {limit["name"]: limit["limit"] for limit in served.api("POST", "/v2/concurrency_limits/filter", {})}
@@ -52,7 +53,7 @@ def test_deployment_run_completes_and_the_ui_shows_it(served: ServedPrefect, tmp
     assert card["totals"]["train"]["samples"] + card["totals"]["val"]["samples"] == 48  # the built-in sample
     assert served.flow_run(run_id)["state"]["type"] == "COMPLETED"
     artifacts = {a["key"]: a for a in served.artifacts_of(run_id)}
-    assert "build-dataset-summary" in artifacts
+    assert {"build-dataset-summary", "dataset-card"} <= set(artifacts)
 
     if not CHROMIUM:
         pytest.skip("chromium is not installed (apt-get install -y chromium): the UI was not opened")
