@@ -27,6 +27,7 @@ DEFAULT_GENERATOR: dict[str, Any] = {
     "attention": False,
     "global_context": False,
     "temperature": 0.38,
+    "chroma_gain": 1.0,
 }
 
 DEFAULT_DISCRIMINATOR: dict[str, Any] = {"width": 64, "layers": 3, "scales": 1}

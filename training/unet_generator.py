@@ -34,8 +34,12 @@ class UNetGenerator(nn.Module):
         global_context: bool = False,
         bin_centres: list[list[float]] | None = None,
         temperature: float = 0.38,
+        chroma_gain: float = 1.0,
     ) -> None:
         super().__init__()
+        # predict_ab scales its ab by this: a calibration chosen after training (on held-out data),
+        # so every consumer gets the model's intended saturation and user knobs stay relative to it.
+        self.chroma_gain = chroma_gain
         widths = [width * min(2**level, max_width_multiplier) for level in range(depth + 1)]
         self.depth = depth
         self.stem = nn.Sequential(nn.Conv2d(1, widths[0], 3, padding=1), ResidualBlock(widths[0], widths[0], norm))
@@ -104,4 +108,4 @@ class UNetGenerator(nn.Module):
         ab = self.decode(self.forward(padded), temperature).float()
         if ab.shape[-2:] != padded.shape[-2:]:
             ab = F.interpolate(ab, size=padded.shape[-2:], mode="bilinear", align_corners=False)
-        return ab[..., :height, :width]
+        return ab[..., :height, :width] * self.chroma_gain

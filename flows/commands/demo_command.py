@@ -39,7 +39,24 @@ def run(args: argparse.Namespace) -> int:
     finally:
         server.shutdown()
     _where_to_look(out, result)
+    _colorize_with_default_model(out, result)
     return 0
+
+
+def _colorize_with_default_model(out: Path, result: dict) -> None:
+    """The same sample archive through the shipped default model, with its before/after sheet."""
+    from flows.colorize_archive import colorize_archive
+    from inference.default_model import default_bundle_path
+
+    bundle = default_bundle_path()
+    if not (bundle / "version.txt").is_file():
+        print(f"default model:    not found at {bundle}; skipped")
+        return
+    totals = colorize_archive(input=result["archive"], output=str(out / "colorized-default-model"), model=str(bundle))
+    print(f"default model:    {bundle}  ({(bundle / 'version.txt').read_text().strip()})")
+    print(f"colorized out:    {out / 'colorized-default-model'}/  ({totals.get('done', 0)} images)")
+    if totals.get("contact_sheet"):
+        print(f"before / after:   {totals['contact_sheet']}  (the default model)")
 
 
 def _where_to_look(out: Path, result: dict) -> None:
