@@ -38,6 +38,9 @@ from inference.run_ledger import RunLedger
 from inference.working_size import DEFAULT_WORKING_SIZE
 from preprocessing.image_loading import open_checked, to_rgb
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: the repo root too
+from benchmarks.json_report import emit  # noqa: E402
+
 ARCHIVE = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "bw-archive"
 SIZES = {"0.3MP": (640, 480), "1MP": (1155, 866), "12MP": (4000, 3000)}
 COUNTS = {"0.3MP": 24, "1MP": 12, "12MP": 3}
@@ -202,10 +205,7 @@ def main() -> int:
         )
         results["rss"] = json.loads(child.stdout.strip().splitlines()[-1])
     results["machine"]["load_average_at_end"] = [round(v, 2) for v in os.getloadavg()]
-    text = json.dumps(results, indent=1)
-    print(text)
-    if args.out:
-        Path(args.out).write_text(text + "\n")
+    emit(results, args.out)
     return 0
 
 

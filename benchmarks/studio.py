@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.colorize import base_picture, make_bundle, sepia_jpeg  # noqa: E402
 from inference.colorizer import ColorizeSettings, Colorizer  # noqa: E402
 from tests.studio.hostile_uploads import not_an_image, png_bomb  # noqa: E402
+from benchmarks.json_report import emit  # noqa: E402
 
 SIZES = {"0.3MP": (640, 480), "1MP": (1155, 866)}
 TINTYPE = Path(sys.executable).with_name("tintype")
@@ -106,10 +107,7 @@ def main() -> int:
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "load_avg_1m": round(os.getloadavg()[0], 2)},
         "round_trip": rows, "refusals": refusals,
     }
-    text = json.dumps(report, indent=1)
-    print(text)
-    if args.out:
-        Path(args.out).write_text(text + "\n")
+    emit(report, args.out)
     return 0
 
 
