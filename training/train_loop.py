@@ -303,6 +303,8 @@ def train(
             barrier(place)
             window_started, window_samples = time.perf_counter(), 0
 
+    batches.close()  # stop the loader's workers now, while they are alive, not at garbage collection
+    del loader
     bundle_dir = None
     if place.is_main:
         if not last_metrics and can_evaluate:
