@@ -44,29 +44,21 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _colorize_with_default_model(out: Path, result: dict) -> None:
-    """The same sample archive through the shipped default model, with its before/after sheet."""
+    """Black-and-white photos through the shipped default model, with a before/after sheet: grayscale
+    versions of the photos scikit-image ships (installed by `make setup`), else the sample archive."""
     from flows.colorize_archive import colorize_archive
     from inference.default_model import default_bundle_path
+    from preprocessing.sample_archive import write_gray_package_photos
 
     bundle = default_bundle_path()
     if not (bundle / "version.txt").is_file():
         print(f"default model:    not found at {bundle}; skipped")
         return
-    totals = colorize_archive(input=result["archive"], output=str(out / "colorized-default-model"), model=str(bundle))
+    photos = out / "photo-archive"
+    source = photos if write_gray_package_photos(photos) else Path(result["archive"])
+    target = out / "colorized-default-model"
+    totals = colorize_archive(input=str(source), output=str(target), model=str(bundle))
     print(f"default model:    {bundle}  ({(bundle / 'version.txt').read_text().strip()})")
-    print(f"colorized out:    {out / 'colorized-default-model'}/  ({totals.get('done', 0)} images)")
+    print(f"colorized out:    {target}/  ({totals.get('done', 0)} images from {source})")
     if totals.get("contact_sheet"):
         print(f"before / after:   {totals['contact_sheet']}  (the default model)")
-
-
-def _where_to_look(out: Path, result: dict) -> None:
-    print()
-    print(f"sample gallery:   {out / 'sample-gallery'}/  (scraped from the local web server)")
-    print(f"raw + clean:      {out / 'data' / 'raw'}/  {out / 'data' / 'clean'}/  (contact-sheet.png: what cleaning dropped)")
-    print(f"dataset card:     {result['dataset_card']}")
-    print(f"model bundle:     {result['bundle']}  (metrics.jsonl and samples/ beside it)")
-    print(f"archive in:       {result['archive']}/")
-    print(f"colorized out:    {result['colorized']}/  ({result['colorized_images']} images)")
-    if result.get("contact_sheet"):
-        print(f"before / after:   {result['contact_sheet']}")
-    print("UI:               `make serve`, then open http://127.0.0.1:4200 (runs, subflows and their artifacts)")
