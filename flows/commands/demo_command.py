@@ -62,3 +62,16 @@ def _colorize_with_default_model(out: Path, result: dict) -> None:
     print(f"colorized out:    {target}/  ({totals.get('done', 0)} images from {source})")
     if totals.get("contact_sheet"):
         print(f"before / after:   {totals['contact_sheet']}  (the default model)")
+
+
+def _where_to_look(out: Path, result: dict) -> None:
+    print()
+    print(f"sample gallery:   {out / 'sample-gallery'}/  (scraped from the local web server)")
+    print(f"raw + clean:      {out / 'data' / 'raw'}/  {out / 'data' / 'clean'}/  (contact-sheet.png: what cleaning dropped)")
+    print(f"dataset card:     {result['dataset_card']}")
+    print(f"model bundle:     {result['bundle']}  (metrics.jsonl and samples/ beside it)")
+    print(f"archive in:       {result['archive']}/")
+    print(f"colorized out:    {result['colorized']}/  ({result['colorized_images']} images)")
+    if result.get("contact_sheet"):
+        print(f"before / after:   {result['contact_sheet']}")
+    print("UI:               `make serve`, then open http://127.0.0.1:4200 (runs, subflows and their artifacts)")
