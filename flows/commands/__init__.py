@@ -1,25 +1,7 @@
-"""Subcommands of `tintype`. Each module has `register(subparsers)` and sets `run` on its parser."""
+"""Subcommands of `tintype`. Each module `<name>_command.py` has `register(subparsers)` and sets
+`run` on its parser; adding a subcommand is adding its name here."""
 
-from flows.commands import (
-    build_dataset_command,
-    clean_command,
-    colorize_command,
-    demo_command,
-    gallery_command,
-    scrape_command,
-    serve_command,
-    studio_command,
-    train_command,
-)
+from importlib import import_module
 
-COMMAND_MODULES = [
-    build_dataset_command,
-    clean_command,
-    colorize_command,
-    demo_command,
-    gallery_command,
-    scrape_command,
-    serve_command,
-    studio_command,
-    train_command,
-]
+COMMAND_NAMES = ("build_dataset", "clean", "colorize", "demo", "gallery", "scrape", "serve", "studio", "train")
+COMMAND_MODULES = [import_module(f"flows.commands.{name}_command") for name in COMMAND_NAMES]
