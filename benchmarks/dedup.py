@@ -45,6 +45,7 @@ PEER_HASHING_DEPS = ["numpy", "scipy", "pillow", "PyWavelets", "tqdm", "scikit-l
 PEER_RUNNER = r"""
 import json, os, sys, time, types
 import imagededup
+from preprocessing.planted_hash_pairs import synthetic_codes
 root = os.path.dirname(imagededup.__file__)
 for name in ("imagededup.methods", "imagededup.utils"):  # skip __init__: it imports torch for the CNN method
     package = types.ModuleType(name)
@@ -127,17 +128,6 @@ def hashing_throughput(files: list[str], analyse_limit: int, skip_peer: bool) ->
         result[f"speedup_{name}"] = {"wall": round(ours["images_per_s"] / peer_rate, 2),
                                      "cpu": round(ours["images_per_cpu_s"] / peer_cpu_rate, 2)}
     return result
-
-
-def synthetic_codes(count: int, planted: int, radius: int, seed: int = 7) -> tuple[np.ndarray, np.ndarray]:
-    """Uniform random 64-bit codes with `planted` disjoint pairs at distances 0..radius."""
-    rng = np.random.default_rng(seed)
-    codes = rng.integers(0, np.iinfo(np.uint64).max, size=count, dtype=np.uint64, endpoint=True)
-    rows = rng.permutation(count)[: 2 * planted].reshape(planted, 2)
-    for k, (a, b) in enumerate(rows.tolist()):
-        flips = rng.choice(64, size=k % (radius + 1), replace=False)
-        codes[b] = codes[a] ^ np.uint64(sum(1 << int(bit) for bit in flips))
-    return codes, np.sort(rows, axis=1)
 
 
 def _index_child(count: int, planted: int, radius: int, batches: int) -> dict:

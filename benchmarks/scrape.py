@@ -167,27 +167,24 @@ def _child_json(command: list[str], env: dict | None = None, marker: str = "") -
     return dict(json.loads(lines[-1][len(marker):]), process_seconds=process_seconds)
 
 
-def _ours_row(run: dict) -> dict:
-    summary = run["summary"]
+def _row(ok: int, failed: int, run: dict) -> dict:
+    """One timed run, ours or the peer's, in the same columns."""
     return {
-        "images_ok": summary["images_ok"],
-        "images_failed": summary["images_failed"],
+        "images_ok": ok,
+        "images_failed": failed,
         "seconds": round(run["seconds"], 2),
         "process_seconds": run["process_seconds"],
-        "images_per_s": round(summary["images_ok"] / run["seconds"], 1),
+        "images_per_s": round(ok / run["seconds"], 1),
         "peak_rss_mib": run["peak_rss_mib"],
     }
+
+
+def _ours_row(run: dict) -> dict:
+    return _row(run["summary"]["images_ok"], run["summary"]["images_failed"], run)
 
 
 def _peer_row(run: dict) -> dict:
-    return {
-        "images_ok": run["ok"],
-        "images_failed": run["failed"],
-        "seconds": round(run["seconds"], 2),
-        "process_seconds": run["process_seconds"],
-        "images_per_s": round(run["ok"] / run["seconds"], 1),
-        "peak_rss_mib": run["peak_rss_mib"],
-    }
+    return _row(run["ok"], run["failed"], run)
 
 
 def _median_row(rows: list[dict]) -> dict:

@@ -36,14 +36,25 @@ def draw_scene(index: int, width: int = 320, height: int = 240) -> Image.Image:
     return image.filter(ImageFilter.GaussianBlur(0.6))
 
 
-def write_gallery(folder: str | Path, count: int = 48, width: int = 320, height: int = 240) -> list[Path]:
-    """Write `count` scenes as JPEGs (quality 92) into `folder`; existing files are kept."""
+def write_scenes(
+    folder: str | Path, indices: range, name: str = "scene-{:04d}.jpg", grayscale: bool = False,
+    quality: int = 92, width: int = 320, height: int = 240,
+) -> list[Path]:
+    """Write scene `i` for each index as a JPEG (atomically); files already there are kept."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
-    for index in range(count):
-        path = folder / f"scene-{index:04d}.jpg"
+    for position, index in enumerate(indices):
+        path = folder / name.format(position)
         if not path.exists():
-            draw_scene(index, width, height).save(path, quality=92)
+            scene = draw_scene(index, width, height)
+            partial = path.with_name(path.name + ".partial")
+            (scene.convert("L") if grayscale else scene).save(partial, format="JPEG", quality=quality)
+            partial.replace(path)  # a reader never sees half a file
         paths.append(path)
     return paths
+
+
+def write_gallery(folder: str | Path, count: int = 48, width: int = 320, height: int = 240) -> list[Path]:
+    """Write `count` colour scenes as JPEGs (quality 92) into `folder`; existing files are kept."""
+    return write_scenes(folder, range(count), width=width, height=height)

@@ -6,17 +6,13 @@ import numpy as np
 import pytest
 
 from preprocessing.hamming_index import HammingIndex
+from preprocessing.planted_hash_pairs import synthetic_codes
 from preprocessing.multi_index_tables import ChunkTables, brute_force_pairs, choose_chunks
 
 
 def _codes_with_planted_pairs(count: int, planted: int, radius: int, seed: int) -> tuple[np.ndarray, set]:
-    rng = np.random.default_rng(seed)
-    codes = rng.integers(0, np.iinfo(np.uint64).max, size=count, dtype=np.uint64, endpoint=True)
-    rows = rng.permutation(count)[: 2 * planted].reshape(planted, 2)
-    for k, (a, b) in enumerate(rows.tolist()):
-        flips = rng.choice(64, size=k % (radius + 1), replace=False)
-        codes[b] = codes[a] ^ np.uint64(sum(1 << int(bit) for bit in flips))
-    return codes, {tuple(sorted(pair)) for pair in rows.tolist()}
+    codes, rows = synthetic_codes(count, planted, radius, seed)
+    return codes, {tuple(pair) for pair in rows.tolist()}
 
 
 def _as_set(pairs: np.ndarray) -> set:
