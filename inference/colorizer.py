@@ -6,6 +6,8 @@ Three steps, so a batch runner can overlap them (decode/encode in threads, the m
   predict(batch)  the model on a batch of equal working shapes -> ab at the working size,
                   then saturation and optional Gaussian smoothing of ab;
   render(p, ab)   ab upsampled and joined to the original L -> sRGB, encoded like the input.
+On a GPU, ab never leaves the device: the join runs there too (inference/gpu_join.py) and only the
+finished uint8 RGB comes back, so the CPU threads only decode and encode.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from torch import nn
 from inference.colour_check import ColourVerdict, judge_colour
 from inference.contact_sheet import thumbnail
 from inference.full_res_lab import join_lightness_ab, lightness_of_grey, lightness_of_rgb
+from inference.gpu_join import join_on_device
 from inference.output_encoding import SourceMetadata, capture_metadata, encode_image
 from inference.working_size import DEFAULT_WORKING_SIZE, working_shape
 from preprocessing.image_loading import DEFAULT_MAX_PIXELS, ImageSource, open_checked, to_rgb
@@ -127,14 +130,16 @@ class Colorizer:
 
     @torch.inference_mode()
     def predict(self, batch: list[PreparedImage]) -> list[torch.Tensor]:
-        """Model on images of one working shape -> ab (2, h, w) each, on the CPU."""
+        """Model on images of one working shape -> ab (2, h, w) each, on the model's device."""
         lightness = torch.stack([item.working for item in batch]).to(self.device).contiguous(memory_format=torch.channels_last)
         ab = self.model.predict_ab(lightness, temperature=self.settings.temperature).float()
         ab = smooth_ab(ab, self.settings.smoothing_sigma) * self.settings.saturation
-        return list(ab.cpu().unbind(0))
+        return list(ab.unbind(0))
 
     def render_image(self, prepared: PreparedImage, ab: torch.Tensor) -> Image.Image:
         """ab at the working size + the original L -> RGB image at full resolution."""
+        if ab.device.type != "cpu":
+            return Image.fromarray(join_on_device(prepared.lightness, ab))
         return Image.fromarray(join_lightness_ab(prepared.lightness, ab))
 
     def encode(self, prepared: PreparedImage, image: Image.Image) -> bytes:

@@ -1,24 +1,25 @@
 """Full-resolution L from the original pixels, and joining a (smaller) ab back onto that L.
 
-This is the per-pixel hot path at 12 MP, so it is NumPy on row strips (cache-sized, bounded memory)
-with lookup tables instead of power functions:
+This is the per-pixel hot path at 12 MP, so each direction is one fused pass (inference/lab_kernels.py,
+numba, no temporaries) over lookup tables instead of power functions:
 - L needs only luminance Y: three 256-entry tables give Y from 8-bit RGB in 16-bit fixed point, a
   65,536-entry Y -> L table gives L (error < 0.02 L units, far below one 8-bit step).
-- On the way back, out-of-gamut colours are desaturated towards the grey of the SAME luminance in
-  linear RGB. Y is linear in RGB, so the output's L stays the original's L (up to 8-bit rounding),
-  where a per-channel clip would darken highlights and lift shadows. Only the (few) out-of-gamut
-  pixels pay for it. Linear -> 8-bit sRGB is a 65,536-entry table.
+- On the way back, ab is upsampled bilinearly inside the pass (the same sampling as torch's
+  `interpolate(..., align_corners=False)`), and out-of-gamut colours are desaturated towards the grey
+  of the SAME luminance in linear RGB. Y is linear in RGB, so the output's L stays the original's L
+  (up to 8-bit rounding), where a per-channel clip would darken highlights and lift shadows.
+  Linear -> 8-bit sRGB is a 65,536-entry table.
+The same join for tensors already on a GPU is inference/gpu_join.py.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
+from inference.lab_kernels import join_kernel, lightness_kernel
 from preprocessing.colour_constants import (
     LAB_EPSILON,
-    LAB_F_THRESHOLD,
     LAB_KAPPA_SLOPE,
     LAB_OFFSET,
     RGB_FROM_XYZ,
@@ -27,13 +28,11 @@ from preprocessing.colour_constants import (
 )
 from preprocessing.lab_numpy import srgb_to_linear
 
-STRIP_PIXELS = 1 << 18
-_LINEAR_LEVELS = 65535
+LINEAR_LEVELS = 65535
 
 _Y_WEIGHTS = (XYZ_FROM_RGB[1] / WHITE_D65[1]).astype(np.float32)
 _LINEAR_8BIT = srgb_to_linear(np.arange(256, dtype=np.uint8))
-_Y_TABLES = [(_LINEAR_8BIT * weight).astype(np.float32) for weight in _Y_WEIGHTS]
-_RGB_FROM_XYZN = (RGB_FROM_XYZ * WHITE_D65[None, :]).astype(np.float32)
+RGB_FROM_XYZN = (RGB_FROM_XYZ * WHITE_D65[None, :]).astype(np.float32)
 
 
 def _lightness_from_y(y: np.ndarray) -> np.ndarray:
@@ -43,18 +42,20 @@ def _lightness_from_y(y: np.ndarray) -> np.ndarray:
 
 
 _Y16_SCALE = 65532.0  # leaves room for the three tables' rounding so the sum never wraps
-_Y16_TABLES = [np.rint(_LINEAR_8BIT.astype(np.float64) * float(w) * _Y16_SCALE).astype(np.uint16) for w in _Y_WEIGHTS]
-_L_OF_Y16 = _lightness_from_y(np.minimum(np.arange(65536, dtype=np.float64) / _Y16_SCALE, 1.0))
+Y16_TABLES = np.stack(
+    [np.rint(_LINEAR_8BIT.astype(np.float64) * float(w) * _Y16_SCALE).astype(np.uint16) for w in _Y_WEIGHTS]
+)
+L_OF_Y16 = _lightness_from_y(np.minimum(np.arange(65536, dtype=np.float64) / _Y16_SCALE, 1.0))
 _GREY_LIGHTNESS = _lightness_from_y(_LINEAR_8BIT.astype(np.float64) * float(_Y_WEIGHTS.astype(np.float64).sum()))
 
 
 def _srgb_encode_table() -> np.ndarray:
-    linear = np.linspace(0.0, 1.0, _LINEAR_LEVELS + 1)
+    linear = np.linspace(0.0, 1.0, LINEAR_LEVELS + 1)
     encoded = np.where(linear > 0.0031308, 1.055 * np.power(linear, 1 / 2.4) - 0.055, linear * 12.92)
     return np.clip(np.rint(encoded * 255.0), 0, 255).astype(np.uint8)
 
 
-_ENCODE_8BIT = _srgb_encode_table()
+ENCODE_8BIT = _srgb_encode_table()
 
 
 def lightness_of_grey(grey: np.ndarray) -> np.ndarray:
@@ -68,75 +69,30 @@ def lightness_of_rgb(rgb: np.ndarray) -> np.ndarray:
     Y is summed in 16-bit fixed point (three uint16 tables whose maxima add up to at most 65535), so
     the whole conversion is four table look-ups and two integer adds per pixel."""
     height, width, _ = rgb.shape
-    out = np.empty((height, width), dtype=np.float32)
-    rows = max(1, STRIP_PIXELS // max(width, 1))
-    for top in range(0, height, rows):
-        strip = rgb[top : top + rows]
-        y = _Y16_TABLES[0][strip[..., 0]]
-        y += _Y16_TABLES[1][strip[..., 1]]
-        y += _Y16_TABLES[2][strip[..., 2]]
-        out[top : top + rows] = _L_OF_Y16[y]
-    return out
+    out = np.empty(height * width, dtype=np.float32)
+    lightness_kernel(np.ascontiguousarray(rgb, dtype=np.uint8).reshape(-1, 3), Y16_TABLES, L_OF_Y16, out)
+    return out.reshape(height, width)
 
 
-def _f_inverse(f: np.ndarray) -> np.ndarray:
-    cube = f * f
-    cube *= f
-    small = f <= LAB_F_THRESHOLD
-    if small.any():
-        cube[small] = (f[small] - LAB_OFFSET) / LAB_KAPPA_SLOPE
-    return cube
-
-
-def _join_strip(lightness: np.ndarray, a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
-    fy = (lightness + 16.0) * np.float32(1 / 116.0)
-    fx = a * np.float32(1 / 500.0)
-    fx += fy
-    fz = b * np.float32(-1 / 200.0)
-    fz += fy
-    np.maximum(fz, 0.0, out=fz)  # negative Z has no physical meaning
-    x, y, z = _f_inverse(fx), _f_inverse(fy), _f_inverse(fz)
-    channels = []
-    for row in _RGB_FROM_XYZN:
-        channel = row[0] * x
-        channel += row[1] * y
-        channel += row[2] * z
-        channels.append(channel)
-    np.clip(y, 0.0, 1.0, out=y)  # the grey of equal luminance (Y normalised: R = G = B = Y)
-    low = np.minimum(np.minimum(channels[0], channels[1]), channels[2])
-    high = np.maximum(np.maximum(channels[0], channels[1]), channels[2])
-    outside = np.flatnonzero((low < 0.0) | (high > 1.0))
-    if outside.size:
-        grey, lo, hi = y.ravel()[outside], low.ravel()[outside], high.ravel()[outside]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            scale = np.minimum(
-                np.where(hi > 1.0, (1.0 - grey) / (hi - grey), 1.0), np.where(lo < 0.0, grey / (grey - lo), 1.0)
-            )
-        scale = np.nan_to_num(np.clip(scale, 0.0, 1.0), nan=0.0)
-        for channel in channels:
-            flat = channel.reshape(-1)
-            flat[outside] = grey + (flat[outside] - grey) * scale
-    for index, channel in enumerate(channels):
-        np.clip(channel, 0.0, 1.0, out=channel)
-        channel *= _LINEAR_LEVELS
-        channel += 0.5
-        out[..., index] = _ENCODE_8BIT[channel.astype(np.uint16)]
-
-
-def upsample_ab(ab: torch.Tensor, height: int, width: int) -> np.ndarray:
-    """(2, h, w) ab -> float32 (2, H, W) NumPy, bilinear."""
-    if tuple(ab.shape[-2:]) != (height, width):
-        ab = F.interpolate(ab[None].float().cpu(), size=(height, width), mode="bilinear", align_corners=False)[0]
-    return ab.float().cpu().numpy()
+def bilinear_taps(source: int, target: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each of `target` output positions: the two source indices and the weight of the second,
+    as torch's bilinear interpolate with align_corners=False samples them (half-pixel centres)."""
+    scale = source / target
+    position = np.maximum((np.arange(target, dtype=np.float64) + 0.5) * scale - 0.5, 0.0)
+    first = position.astype(np.int64)
+    second = np.minimum(first + 1, source - 1)
+    return first, second, (position - first).astype(np.float32)
 
 
 def join_lightness_ab(lightness: np.ndarray, ab: torch.Tensor | np.ndarray) -> np.ndarray:
     """Original L (H, W) + ab (2, h, w) at any size -> uint8 sRGB (H, W, 3), L kept."""
     height, width = lightness.shape
-    ab_full = upsample_ab(torch.as_tensor(ab), height, width)
+    if isinstance(ab, torch.Tensor):
+        ab = ab.detach().to("cpu", torch.float32).numpy()
+    ab = np.ascontiguousarray(ab, dtype=np.float32)
+    row0, row1, row_weight = bilinear_taps(ab.shape[1], height)
+    col0, col1, col_weight = bilinear_taps(ab.shape[2], width)
     out = np.empty((height, width, 3), dtype=np.uint8)
-    rows = max(1, STRIP_PIXELS // max(width, 1))
-    for top in range(0, height, rows):
-        rows_slice = slice(top, top + rows)
-        _join_strip(lightness[rows_slice], ab_full[0, rows_slice], ab_full[1, rows_slice], out[rows_slice])
+    join_kernel(np.ascontiguousarray(lightness, dtype=np.float32), ab, row0, row1, row_weight, col0, col1, col_weight,
+                RGB_FROM_XYZN, ENCODE_8BIT, LINEAR_LEVELS, out)
     return out
