@@ -7,9 +7,11 @@ import json
 import time
 from dataclasses import asdict
 from pathlib import Path
+from typing import Annotated, Literal
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_progress_artifact, create_table_artifact, update_progress_artifact
+from pydantic import Field
 
 from flows.bounded_submit import map_bounded
 from flows.clean import clean as clean_flow
@@ -18,7 +20,9 @@ from flows.isolated_process import run_isolated
 from flows.retry_policy import retrying
 from flows.sample_inputs import SAMPLE_GALLERY, sample_gallery_task
 from flows.scrape import scrape as scrape_flow
+from flows.task_cache import cached_on_sources, planned_with_cache
 from preprocessing.clean_decision import read_kept_paths
+from preprocessing.clean_plan import KEPT_FILE
 from preprocessing.dataset_card import build_card, read_card, write_card
 from preprocessing.image_inventory import iter_image_files
 from preprocessing.lab_codec import DEFAULT_CODEC
@@ -26,9 +30,10 @@ from preprocessing.shard_part import PartResult, write_part
 from preprocessing.shard_plan import ShardPlan, ShardSettings, plan_shards
 
 SHARDS_SUBDIR = "shards"
+CodecName = Literal["l8png-ab8jpg", "lab8-png", "lab8-webp"]  # spelled out for the UI form; a test matches lab_codec.CODEC_KEYS
 
 
-@task(name="plan-shards", **retrying())
+@task(name="plan-shards", **retrying(), **cached_on_sources(lambda p: [str(Path(p["clean_dir"]) / KEPT_FILE) if p["clean_dir"] else p["images"]]))
 def plan_shards_task(images: str, shard_dir: str, settings: dict, clean_dir: str | None = None) -> str:
     files = read_kept_paths(clean_dir) if clean_dir else iter_image_files(images)  # only clean, unique images
     plan = plan_shards(files, shard_dir, ShardSettings(**settings))
@@ -49,33 +54,20 @@ def write_card_task(plan_path: str, results: list[dict]) -> str:
 
 @flow(name="build-dataset", log_prints=True)
 def build_dataset(
-    images: str | None = None,
-    out: str = "data",
-    size: int = 256,
-    val_fraction: float = 0.05,
-    workers: int = 2,
-    centre_crop: bool = False,
-    codec: str = DEFAULT_CODEC,
-    part_size: int = 1000,
-    seeds: list[str] | None = None,
-    url_list: str | None = None,
-    scrape_options: dict | None = None,
+    images: str | None = Field(None, description="Folder of colour photos (recursive). Empty with no scrape source: the built-in sample gallery, written on demand into DATA/sample-gallery."),
+    out: str = Field("data", description="Data root (a path or a file:// URL): raw/, clean/, shards/ go under it. Relative paths are under the worker's working directory."),
+    size: Annotated[int, Field(ge=32)] = Field(256, description="Short side of every sample in pixels."),
+    val_fraction: Annotated[float, Field(gt=0, lt=1)] = Field(0.05, description="Share of images in the validation split."),
+    workers: Annotated[int, Field(ge=1)] = Field(2, description="Clean/shard parts processed at once (bounded fan-out)."),
+    centre_crop: bool = Field(False, description="Crop every sample to size x size."),
+    codec: CodecName = Field(DEFAULT_CODEC, description="Lab encoding of the samples (docs/benchmarks.md compares them)."),
+    part_size: Annotated[int, Field(ge=1)] = Field(1000, description="Images per shard-writing task (a retry redoes at most one part)."),
+    seeds: list[str] | None = Field(None, description="Gallery pages to crawl instead of a folder (scrape step)."),
+    url_list: str | None = Field(None, description="A file of image URLs (.txt/.csv/.jsonl/.parquet) to download instead of a folder."),
+    scrape_options: dict | None = Field(None, description="Scrape settings: max_images, allow_private, threads, ... (see the scrape flow)."),
 ) -> str:
-    """Convert the images under `images` to Lab shards in `out`/shards; returns the card's path.
-
-    Args:
-        images: folder of colour photos (recursive); empty with no scrape source: the built-in sample gallery
-        out: data root (a path or file:// URL): raw/, clean/, shards/ go under it
-        size: short side of every sample in pixels
-        val_fraction: share of images in the validation split
-        workers: parts processed at once (bounded fan-out)
-        centre_crop: crop every sample to size x size
-        codec: Lab encoding of the samples
-        part_size: images per shard-writing task (a retry redoes at most one part)
-        seeds: gallery pages to crawl instead of a folder
-        url_list: a file of image URLs to download instead of a folder
-        scrape_options: scrape settings (max_images, allow_private, ...), see the scrape flow
-    """
+    """Convert the images under `images` (or scraped from `seeds` / `url_list`) to Lab shards in `out`/shards;
+    returns the dataset card's path."""
     logger = get_run_logger()
     started = time.perf_counter()
     out = local_data_root(out)  # a path or a file:// URL
@@ -90,7 +82,7 @@ def build_dataset(
     settings = ShardSettings(
         short_side=size, centre_crop=centre_crop, codec=codec, val_fraction=val_fraction, part_size=part_size
     )
-    plan_path = plan_shards_task(images, shard_dir, asdict(settings), clean_dir)
+    plan_path = planned_with_cache(plan_shards_task, images, shard_dir, asdict(settings), clean_dir)
     plan = ShardPlan.load(plan_path)
     part_ids = plan.part_ids()
     logger.info("%d images in, %d parts to write with %d workers", plan.inputs, len(part_ids), workers)

@@ -16,6 +16,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from flows.bounded_submit import map_bounded
 from flows.isolated_process import run_isolated
 from flows.retry_policy import retrying
+from flows.task_cache import cached_on_sources, planned_with_cache
 from preprocessing.clean_decision import decide
 from preprocessing.clean_part import analyse_part
 from preprocessing.clean_plan import CONTACT_SHEET, CleanPlan, plan_cleaning
@@ -27,7 +28,7 @@ from preprocessing.image_validation import ValidationLimits
 CLEAN_SUBDIR = "clean"
 
 
-@task(name="plan-cleaning", **retrying())
+@task(name="plan-cleaning", **retrying(), **cached_on_sources(lambda p: [p["images"]]))
 def plan_cleaning_task(images: str, clean_dir: str, part_size: int) -> str:
     return str(plan_cleaning(iter_image_files(images), clean_dir, part_size).save())
 
@@ -57,7 +58,7 @@ def clean(
     logger = get_run_logger()
     clean_dir = str(Path(out) / CLEAN_SUBDIR)
     settings = asdict(CleaningSettings(limits=ValidationLimits(min_side=min_side, max_aspect=max_aspect), radius=radius))
-    plan_path = plan_cleaning_task(images, clean_dir, part_size)
+    plan_path = planned_with_cache(plan_cleaning_task, images, clean_dir, part_size)
     plan = CleanPlan.load(plan_path)
     logger.info("%d unique inputs, %d byte duplicates, %d parts to analyse", len(plan.files), len(plan.byte_duplicates), len(plan.parts))
     map_bounded(analyse_part_task, [(plan_path, part, settings) for part in range(len(plan.parts))], workers)

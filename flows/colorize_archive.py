@@ -11,12 +11,16 @@ from __future__ import annotations
 import time
 from dataclasses import asdict
 from pathlib import Path
+from typing import Annotated, Literal
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_progress_artifact, create_table_artifact, update_progress_artifact
+from pydantic import Field
 
 from flows.bounded_submit import map_bounded
 from flows.retry_policy import retrying
+from flows.sample_inputs import SAMPLE_ARCHIVE, sample_archive_task
+from flows.task_cache import cached_on_sources, planned_with_cache
 from inference.colorize_run import (
     ColorizePlan,
     check_no_overlap,
@@ -28,13 +32,15 @@ from inference.colorize_run import (
     write_contact_sheet,
 )
 from inference.colorizer import ColorizeSettings
+from inference.default_model import default_bundle_path
 from inference.preview_markdown import preview_markdown
 from inference.working_size import DEFAULT_WORKING_SIZE
 
 FAILURES_SHOWN = 50
+SAMPLE_ARCHIVE_DEFAULT = f"data/{SAMPLE_ARCHIVE}"  # what a run with no input colorizes (as the pipeline's default)
 
 
-@task(name="plan-colorize", **retrying())
+@task(name="plan-colorize", **retrying(), **cached_on_sources(lambda p: [p["source"]]))
 def plan_task(source: str, output: str, batch_images: int) -> str:
     return str(plan_run(source, output, batch_images))
 
@@ -65,26 +71,28 @@ def contact_sheet_task(plan_path: str) -> str | None:
 
 @flow(name="colorize-archive", log_prints=True)
 def colorize_archive(
-    input: str,
-    output: str,
-    model: str,
-    size: int = DEFAULT_WORKING_SIZE,
-    saturation: float = 1.0,
-    temperature: float | None = None,
-    smoothing: float = 0.0,
-    force: bool = False,
-    device: str = "cpu",
-    inbox: bool = False,
-    batch_images: int = 64,
-    model_batch: int = 4,
+    input: str | None = Field(None, description="What to colorize: an image, a folder, a .zip, a .tar(.gz) or a list file (one path per line); in inbox mode the watched folder. Empty: the built-in black-and-white sample, written on demand into data/sample-archive."),
+    output: str = Field("colorized/archive", description="Output folder (or a .zip): mirrors the input's layout; the ledger lives beside the outputs. Relative paths are under the worker's working directory."),
+    model: str | None = Field(None, description="Model bundle folder (e.g. runs/default/bundle). Empty: the shipped default model ($TINTYPE_MODEL overrides)."),
+    size: Annotated[int, Field(ge=32, le=4096)] = Field(DEFAULT_WORKING_SIZE, description="Working size: the longer side the model sees, in pixels; colour detail and speed, never sharpness."),
+    saturation: Annotated[float, Field(ge=0)] = Field(1.0, description="Multiplies the predicted colour."),
+    temperature: Annotated[float, Field(gt=0)] | None = Field(None, description="Classification models: annealed-mean temperature. Empty: the bundle's own."),
+    smoothing: Annotated[float, Field(ge=0)] = Field(0.0, description="Gaussian sigma of the colour, in working-size pixels (0: off)."),
+    force: bool = Field(False, description="Also colorize inputs that already look like colour photographs (they are skipped and reported otherwise)."),
+    device: Literal["cpu", "cuda"] = Field("cpu", description="Where the model runs."),
+    inbox: bool = Field(False, description="Inbox mode for schedules: plan only what the ledger has not finished under this model version."),
+    batch_images: Annotated[int, Field(ge=1)] = Field(64, description="Images per colorize-batch task (a retry redoes at most one batch)."),
+    model_batch: Annotated[int, Field(ge=1)] = Field(4, description="Images per model call."),
 ) -> dict:
     """Colorize INPUT into OUTPUT with the bundle MODEL; returns the run's counts."""
     logger = get_run_logger()
     started = time.perf_counter()
     settings = asdict(ColorizeSettings(working_size=size, saturation=saturation, temperature=temperature,
                                        smoothing_sigma=smoothing, force=force))
+    input = input or sample_archive_task(SAMPLE_ARCHIVE_DEFAULT)
+    model = model or str(default_bundle_path())
     check_no_overlap(Path(input), Path(output))  # a user error: fail now, not after retries
-    plan_path = plan_task(input, output, batch_images)
+    plan_path = planned_with_cache(plan_task, input, output, batch_images)
     if inbox:
         plan_path = filter_inbox_task(plan_path, model)
     plan = ColorizePlan.load(plan_path)

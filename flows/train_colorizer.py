@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 from pathlib import Path
+from typing import Annotated, Literal
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import (
@@ -22,6 +23,7 @@ from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 from prefect.concurrency.sync import concurrency
 from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 from prefect.runtime import task_run
+from pydantic import Field
 
 from flows.retry_policy import retrying
 from training.train_loop import train
@@ -97,7 +99,14 @@ def train_model_task(data: str, out: str, preset: str | None, model: str | None,
 
 
 @flow(name="train-colorizer", log_prints=True)
-def train_colorizer(data: str = "data", out: str = "runs/default", preset: str | None = None, model: str | None = None,
-                    steps: int | None = None, resume: bool = False, overrides: dict | None = None) -> dict:
+def train_colorizer(
+    data: str = Field("data", description="Data root whose shards/ (and dataset card) the training reads, as build-dataset wrote it."),
+    out: str = Field("runs/default", description="Run folder: checkpoints, metrics.jsonl, samples/, bundle/ (what colorize-archive takes as its model)."),
+    preset: Literal["cpu-small", "gpu-base"] | None = Field(None, description="cpu-small (a tiny U-Net, minutes on a CPU) or gpu-base (50 M parameters, bf16). Empty: cpu-small, or the run's own when resuming."),
+    model: Literal["regression", "classification", "gan"] | None = Field(None, description="Model kind: L1 regression, rebalanced classification over the ab bins, or a PatchGAN. Empty: regression."),
+    steps: Annotated[int, Field(ge=1)] | None = Field(None, description="Total optimiser steps (a resumed run stops here). Empty: the preset's."),
+    resume: bool = Field(False, description="Continue the run in OUT from its newest checkpoint (a re-run with this on only finishes what is missing)."),
+    overrides: dict | None = Field(None, description='Config overrides by section, e.g. {"train": {"batch_size": 8, "eval_every": 60}} (training/presets.py lists every key).'),
+) -> dict:
     """Train a colorizer on DATA's shards into OUT (checkpoints, metrics.jsonl, samples/, bundle/)."""
     return train_model_task(data, out, preset, model, steps, resume, overrides)

@@ -1,0 +1,67 @@
+"""Prefect result caching for planning tasks whose re-run on unchanged input is pure waste.
+
+plan-cleaning and plan-shards sha256 every input file, plan-colorize lists (and, for a .tar.gz,
+decompresses) a whole archive: minutes at a million files, for a plan identical to the last one.
+Their cache key is the task's inputs + its source code + a stat fingerprint (relative path, size,
+mtime) of the files they read, so an added, removed or rewritten file, or a code change, misses.
+A hit is only used while the plan file it names still exists (`planned_with_cache`): if someone
+deleted it, the task runs again and refreshes the cache. Results (small path strings) persist under
+PREFECT_HOME/storage; a worker on another machine simply misses and recomputes (docs/scaling.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Callable
+
+from prefect.cache_policies import INPUTS, TASK_SOURCE, CacheKeyFnPolicy
+from prefect.context import TaskRunContext
+
+CACHE_EXPIRATION = timedelta(days=30)
+
+
+def stat_fingerprint(paths: list[str | Path]) -> str:
+    """A digest of (relative path, size, mtime_ns) of every file under `paths` (files or folders)."""
+    digest = hashlib.sha256()
+    for root in paths:
+        root = Path(root)
+        digest.update(str(root.resolve()).encode())
+        if root.is_file():
+            stat = root.stat()
+            digest.update(f"|{stat.st_size}|{stat.st_mtime_ns}".encode())
+            continue
+        for folder, dirs, files in os.walk(root):
+            dirs.sort()
+            for name in sorted(files):
+                path = os.path.join(folder, name)
+                try:
+                    stat = os.stat(path)
+                except OSError:  # vanished while walking: part of the key as missing
+                    digest.update(f"{path}|gone".encode())
+                    continue
+                digest.update(f"{os.path.relpath(path, root)}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def cached_on_sources(sources: Callable[[dict[str, Any]], list[str | Path]]) -> dict[str, Any]:
+    """`@task(...)` keyword arguments: cache on inputs + task source + the fingerprint of `sources(parameters)`."""
+
+    def source_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
+        return stat_fingerprint([p for p in sources(parameters) if p])
+
+    return {
+        "cache_policy": INPUTS + TASK_SOURCE + CacheKeyFnPolicy(cache_key_fn=source_key),
+        "cache_expiration": CACHE_EXPIRATION,
+        "persist_result": True,
+    }
+
+
+def planned_with_cache(task: Any, *args: Any) -> str:
+    """Call a cached planning task that returns a file path; recompute if that file has gone."""
+    path = task(*args)
+    if not Path(path).exists():
+        path = task.with_options(refresh_cache=True)(*args)
+    return path

@@ -1,0 +1,56 @@
+"""Every deployed flow's parameters are typed for the UI's run form: each has a description, choices
+are enums, bounds are enforced, and every default runs on the built-in sample."""
+
+from __future__ import annotations
+
+from typing import get_args
+
+import pytest
+import yaml
+from prefect.exceptions import ParameterTypeError
+from prefect.utilities.callables import parameter_schema_from_entrypoint
+
+from flows.prefect_services import PROJECT_ROOT
+from preprocessing.lab_codec import CODEC_KEYS
+
+DEPLOYED = {d["entrypoint"] for d in yaml.safe_load((PROJECT_ROOT / "prefect.yaml").read_text())["deployments"]}
+
+
+@pytest.mark.parametrize("entrypoint", sorted(DEPLOYED))
+def test_every_parameter_has_a_type_and_a_description(entrypoint):
+    # What `prefect deploy` sends to the server: parsed from the source, as the UI will show it.
+    schema = parameter_schema_from_entrypoint(str(PROJECT_ROOT / entrypoint)).model_dump_for_openapi()
+    for name, field in schema["properties"].items():
+        field = {**field, **schema.get("definitions", {}).get(field.get("$ref", "#/").rsplit("/", 1)[-1], {})}
+        assert field.get("description"), f"{entrypoint}: {name} has no description"
+        assert "type" in field or "anyOf" in field or "allOf" in field or "enum" in field or "properties" in field, (name, field)
+    assert not schema.get("required"), f"{entrypoint}: every parameter needs a default (a run with no --param)"
+
+
+def test_choices_and_bounds_reach_the_form_and_the_run():
+    from flows.build_dataset import CodecName, build_dataset
+    from flows.colorize_archive import colorize_archive
+
+    assert set(get_args(CodecName)) == set(CODEC_KEYS)
+    schema = parameter_schema_from_entrypoint(str(PROJECT_ROOT / "flows/colorize_archive.py:colorize_archive")).model_dump_for_openapi()
+    assert schema["properties"]["device"]["enum"] == ["cpu", "cuda"]
+    assert schema["properties"]["size"]["minimum"] == 32
+    with pytest.raises(ParameterTypeError):
+        build_dataset.validate_parameters({"size": 8})
+    with pytest.raises(ParameterTypeError):
+        colorize_archive.validate_parameters({"device": "tpu"})
+    assert build_dataset.validate_parameters({"codec": "lab8-png"})["codec"] == "lab8-png"
+
+
+def test_colorize_archive_with_no_parameters_colorizes_the_sample_with_the_shipped_model(prefect_server, tmp_path, monkeypatch):
+    from flows.colorize_archive import colorize_archive
+    from inference.default_model import default_bundle_path
+
+    if not (default_bundle_path() / "version.txt").is_file():
+        pytest.skip(f"no default model bundle at {default_bundle_path()}")
+    monkeypatch.chdir(tmp_path)  # relative defaults land here, as under a worker's working directory
+    totals = colorize_archive()
+    assert totals["done"] == 8 and totals["failed"] == 0  # the built-in 8-print sample archive
+    outputs = sorted(p.name for p in (tmp_path / "colorized" / "archive").glob("*.*"))
+    inputs = sorted(p.name for p in (tmp_path / "data" / "sample-archive").glob("*.*"))
+    assert outputs == inputs and len(outputs) == 8
