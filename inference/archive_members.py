@@ -4,21 +4,32 @@ An input is an image file, a directory tree, a .zip, a .tar / .tar.gz / .tgz / .
 or a list file (.txt / .lst / .list: one path per line, relative to the list file or absolute).
 Listing yields a `MemberRef` per image and a `MemberProblem` for everything refused or skipped
 (unsafe names, links, bombs, oversized or non-image members), so every problem can be reported.
-Reading streams: one member's bytes at a time, each capped at `max_member_bytes`, and a .tar.gz
-is read in one sequential pass, so memory never depends on the archive's size.
+Reading streams: one member's bytes at a time, each capped at `max_member_bytes`, so memory never
+depends on the archive's size. A tar member remembers where its data starts (`offset`), so a plain
+.tar is read by seeking, and a compressed tar is decompressed once per run into a spool file (a
+plain tar, in the output's workspace; `spooled_tar`) that later batches seek in: N batches of a
+.tar.gz cost one decompression, not N (gzip cannot seek: tarfile would re-read from the start).
 """
 
 from __future__ import annotations
 
+import bz2
+import gzip
+import hashlib
+import lzma
 import os
+import shutil
 import stat
 import tarfile
+import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Iterable, Iterator
 
 from inference.member_paths import UnsafeMemberName, is_hidden, safe_relative_name
+from preprocessing.atomic_files import publish
 from preprocessing.image_inventory import IMAGE_SUFFIXES
 
 ZIP_SUFFIXES = (".zip",)
@@ -36,6 +47,7 @@ class MemberRef:
     name: str  # sanitised relative path, the output mirrors it
     size: int
     group: str = ""  # in a folder of archives: the archive's relative path (the inbox entry)
+    offset: int = -1  # tar members: where the data starts in the (decompressed) tar stream
 
 
 @dataclass(frozen=True)
@@ -64,7 +76,7 @@ def is_image_name(name: str) -> bool:
 
 def _prefixed(prefix: str, item: MemberRef | MemberProblem) -> MemberRef | MemberProblem:
     if isinstance(item, MemberRef):
-        return MemberRef(item.container, item.inner, f"{prefix}/{item.name}", item.size, prefix)
+        return MemberRef(item.container, item.inner, f"{prefix}/{item.name}", item.size, prefix, item.offset)
     return MemberProblem(f"{prefix}/{item.name}", item.reason, item.detail, prefix)
 
 
@@ -173,7 +185,8 @@ def _list_tar(path: Path, max_bytes: int) -> Iterator[MemberRef | MemberProblem]
             elif info.size > max_bytes:
                 yield MemberProblem(name, "bomb", f"{info.size} bytes exceeds {max_bytes}")
             else:
-                yield MemberRef(str(path), info.name, name, info.size)
+                yield MemberRef(str(path), info.name, name, info.size, offset=info.offset_data)
+            archive.members.clear()  # stream mode still keeps every TarInfo; the listing needs none
 
 
 def _list_file_of_paths(list_path: Path, max_bytes: int) -> Iterator[MemberRef | MemberProblem]:
@@ -205,22 +218,24 @@ def _read_capped(handle, limit: int) -> bytes:
 
 
 def read_members(
-    refs: Iterable[MemberRef], max_member_bytes: int = MAX_MEMBER_BYTES
+    refs: Iterable[MemberRef], max_member_bytes: int = MAX_MEMBER_BYTES, spool_dir: Path | None = None
 ) -> Iterator[tuple[MemberRef, bytes | MemberProblem]]:
     """(ref, bytes) for every ref, or (ref, problem) when its bytes cannot be read safely.
 
-    Consecutive refs of one archive are read with one open (one sequential pass for tar)."""
+    Consecutive refs of one archive are read with one open. With `spool_dir`, a compressed tar is
+    decompressed there once (reused by every later call) and read by seeking; without it, each call
+    makes one sequential pass."""
     group: list[MemberRef] = []
     for ref in refs:
         if group and ref.container != group[0].container:
-            yield from _read_group(group, max_member_bytes)
+            yield from _read_group(group, max_member_bytes, spool_dir)
             group = []
         group.append(ref)
     if group:
-        yield from _read_group(group, max_member_bytes)
+        yield from _read_group(group, max_member_bytes, spool_dir)
 
 
-def _read_group(group: list[MemberRef], limit: int) -> Iterator[tuple[MemberRef, bytes | MemberProblem]]:
+def _read_group(group: list[MemberRef], limit: int, spool_dir: Path | None) -> Iterator[tuple[MemberRef, bytes | MemberProblem]]:
     container = group[0].container
     if container is None:
         for ref in group:
@@ -233,6 +248,8 @@ def _read_group(group: list[MemberRef], limit: int) -> Iterator[tuple[MemberRef,
                 yield ref, MemberProblem(ref.name, "missing", str(error))
     elif suffix_of(container) in ZIP_SUFFIXES:
         yield from _read_zip(container, group, limit)
+    elif all(ref.offset >= 0 for ref in group) and (plain := _seekable_tar(container, spool_dir)) is not None:
+        yield from _read_tar_at_offsets(plain, group, limit)
     else:
         yield from _read_tar(container, group, limit)
 
@@ -276,3 +293,77 @@ def _read_tar(container: str, group: list[MemberRef], limit: int) -> Iterator[tu
         return
     for ref in wanted.values():
         yield ref, MemberProblem(ref.name, "missing", "member not found on reading")
+
+
+_DECOMPRESSORS = ((b"\x1f\x8b", gzip.GzipFile), (b"BZh", bz2.BZ2File), (b"\xfd7zXZ\x00", lzma.LZMAFile))
+
+
+def _decompressor(path: str):
+    """The file class that decompresses `path` (sniffed, like tarfile's r|*), or None for a plain tar."""
+    try:
+        with open(path, "rb") as handle:
+            magic = handle.read(6)
+    except OSError:
+        return None
+    return next((opener for prefix, opener in _DECOMPRESSORS if magic.startswith(prefix)), None)
+
+
+def _seekable_tar(container: str, spool_dir: Path | None) -> str | None:
+    """A plain tar to seek in: the archive itself, or its spool; None to fall back to streaming."""
+    opener = _decompressor(container)
+    if opener is None:
+        return container
+    if spool_dir is None:
+        return None
+    try:
+        return spooled_tar(container, spool_dir)
+    except OSError:  # the archive vanished or the spool folder is unwritable: stream instead
+        return None
+
+
+def spooled_tar(container: str, spool_dir: Path) -> str | None:
+    """The decompressed copy of a compressed tar, made once (one sequential pass) and then reused.
+
+    Named after the archive's path, size and mtime, so a replaced archive gets a new spool. Written
+    to a temporary name and renamed; None when the archive cannot be decompressed to the end (the
+    caller then streams, which reports what is readable)."""
+    status = os.stat(container)
+    key = f"{os.path.realpath(container)}\0{status.st_size}\0{status.st_mtime_ns}"
+    spool = Path(spool_dir) / f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.tar"
+    if spool.is_file():
+        return str(spool)
+    spool.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{spool.name}.", suffix=".tmp", dir=spool.parent)
+    try:
+        with os.fdopen(descriptor, "wb") as target, _decompressor(container)(container, "rb") as source:
+            shutil.copyfileobj(source, target, 1 << 20)
+        publish(temporary, spool)
+    except (OSError, EOFError, lzma.LZMAError, zlib.error):
+        # Corrupt or truncated data, or no room for the spool: streaming still reads what it can.
+        Path(temporary).unlink(missing_ok=True)
+        return None
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return str(spool)
+
+
+def _read_tar_at_offsets(plain: str, group: list[MemberRef], limit: int) -> Iterator[tuple[MemberRef, bytes | MemberProblem]]:
+    """Members of a plain tar by their recorded data offsets: each read costs its own bytes only."""
+    try:
+        handle = open(plain, "rb")
+    except OSError as error:
+        for ref in group:
+            yield ref, MemberProblem(ref.name, "corrupt", f"archive unreadable: {error}")
+        return
+    with handle:
+        for ref in group:
+            if ref.size > limit:
+                yield ref, MemberProblem(ref.name, "bomb", f"member larger than {limit} bytes")
+                continue
+            handle.seek(ref.offset)
+            data = handle.read(ref.size)
+            if len(data) != ref.size:
+                yield ref, MemberProblem(ref.name, "corrupt", f"truncated: {len(data)} of {ref.size} bytes")
+            else:
+                yield ref, data

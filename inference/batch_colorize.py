@@ -7,11 +7,17 @@ result is handed to the encode pool (join with the full-res L, encode, atomic wr
 `max_in_flight` images exist at any moment, so memory is bounded whatever the archive's size.
 Every outcome (done, skipped, failed, with reason and timings) goes to the ledger; a failing image
 never stops the batch.
+
+Output names come from `OutputNames` (no output overwrites another), assigned in the calling thread
+in listing order. Identical bytes at several paths are colorized once: a later path whose sha256 is
+already done under this model version (ledger) gets a copy of that output; one whose first copy is
+still in flight waits beside it and shares its outcome.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -19,11 +25,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
+from PIL import Image
+
 from inference.archive_members import MemberProblem, MemberRef, read_members
 from inference.colorizer import Colorizer, PreparedImage
 from inference.contact_sheet import preview_pair
 from inference.output_encoding import output_name
-from inference.output_target import DirectoryOutput, ZipOutput
+from inference.output_target import DirectoryOutput, OutputNames, ZipOutput
 from inference.run_ledger import ALREADY_COLOUR, DONE, FAILED, SKIPPED, LedgerEntry, LedgerPart, RunLedger, is_settled
 from preprocessing.image_errors import ImageRejected
 
@@ -37,6 +45,7 @@ class BatchReport:
     skipped: int = 0
     failed: int = 0
     settled: int = 0  # already done by an earlier run (ledger)
+    copied: int = 0  # done as a copy of an identical input's output (counted in done too)
     megapixels: float = 0.0
     seconds: float = 0.0
     model_seconds: float = 0.0
@@ -44,7 +53,7 @@ class BatchReport:
     outputs: list[tuple[str, str]] = field(default_factory=list)  # (source, output), the first 200
 
     def merge(self, other: "BatchReport") -> None:
-        for name in ("done", "skipped", "failed", "settled", "megapixels", "model_seconds"):
+        for name in ("done", "skipped", "failed", "settled", "copied", "megapixels", "model_seconds"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.failures += other.failures
         self.outputs += other.outputs
@@ -57,6 +66,9 @@ class _Pending:
     timings: dict[str, float]
     prepared: PreparedImage | None = None
     preview: bool = False
+    output: str | None = None  # assigned once the format is known
+    source_format: str | None = None
+    followers: list["_Pending"] = field(default_factory=list)  # same bytes at other paths
 
 
 class _Pipeline:
@@ -71,8 +83,12 @@ class _Pipeline:
         on_image: Callable[[LedgerEntry], None] | None,
         previews: int = 0,
         preview_dir: Path | None = None,
+        names: OutputNames | None = None,
     ) -> None:
         self.previews_left, self.preview_dir = previews, preview_dir
+        self.names = names or OutputNames(())
+        self.leaders: dict[str, _Pending] = {}  # sha256 -> the in-flight pending its copies wait for
+        self.done_by_sha: dict[str, list[tuple[str, str]]] = {}  # sha256 -> (source, output) done, this version
         self.colorizer, self.output, self.part = colorizer, output, part
         self.batch_size, self.max_in_flight, self.on_image = batch_size, max_in_flight, on_image
         self.pool = ThreadPoolExecutor(max(1, workers), thread_name_prefix="tintype-codec")
@@ -83,11 +99,13 @@ class _Pipeline:
 
     # -- bookkeeping -------------------------------------------------------------------------
     def in_flight(self) -> int:
-        return len(self.decoding) + sum(len(b) for b in self.buckets.values()) + len(self.encoding)
+        waiting = sum(len(p.followers) for p in self.leaders.values())
+        return len(self.decoding) + sum(len(b) for b in self.buckets.values()) + len(self.encoding) + waiting
 
     def record(self, entry: LedgerEntry) -> None:
         self.part.record(entry)
         if entry.status == DONE:
+            self.done_by_sha.setdefault(entry.sha256 or "", []).append((entry.source, entry.output or ""))
             self.report.done += 1
             if len(self.report.outputs) < REPORTED_OUTPUTS:
                 self.report.outputs.append((entry.source, entry.output or ""))
@@ -106,11 +124,52 @@ class _Pipeline:
             sha256=pending.sha256, timings={k: round(v, 4) for k, v in pending.timings.items()}, **fields,
         )
 
+    def conclude(self, pending: _Pending, status: str, **fields) -> None:
+        """Record `pending`'s outcome, then its followers': a copy of its output, or the same verdict."""
+        self.record(self.entry(pending, status, **fields))
+        if self.leaders.get(pending.sha256) is pending:
+            del self.leaders[pending.sha256]
+        for follower in pending.followers:
+            if status == DONE:
+                self.copy_output(follower, pending.ref.name, pending.output, pending.source_format)
+            else:
+                shared = {k: v for k, v in fields.items() if k in ("reason", "error", "width", "height")}
+                self.record(self.entry(follower, status, **shared))
+        pending.followers = []
+
+    def copy_source(self, sha256: str, source: str) -> tuple[str, str] | None:
+        """An output already made from these bytes for another input, still on disk."""
+        for first_source, first_output in self.done_by_sha.get(sha256, ()):
+            if first_source != source and first_output and self.output.exists(first_output):
+                return first_source, first_output
+        return None
+
+    def copy_output(self, pending: _Pending, first_source: str, first_output: str, source_format: str) -> None:
+        """Write `pending`'s output as a copy of an identical input's (atomic, like every write)."""
+        started = time.perf_counter()
+        try:
+            name = self.names.assign(pending.ref.name, output_name(pending.ref.name, source_format))
+            data = self.output.read(first_output)
+            self.output.write(name, data)
+            with Image.open(io.BytesIO(data)) as image:
+                width, height = image.size
+        except Exception as error:
+            self.record(self.entry(pending, FAILED, reason="copy-error", error=f"{type(error).__name__}: {error}"))
+            return
+        pending.timings["copy"] = time.perf_counter() - started
+        self.report.copied += 1
+        self.record(self.entry(pending, DONE, output=name, width=width, height=height, copy_of=first_source))
+
     # -- stages ------------------------------------------------------------------------------
     def submit(self, pending: _Pending, data: bytes) -> None:
-        pending.preview = self.previews_left > 0 and self.preview_dir is not None
-        self.previews_left -= pending.preview
-        self.decoding.append((pending, self.pool.submit(_timed, self.colorizer.prepare, data, pending.preview)))
+        leader = self.leaders.get(pending.sha256)
+        if leader is not None:  # the same bytes are already on their way: wait for that result
+            leader.followers.append(pending)
+        else:
+            self.leaders[pending.sha256] = pending
+            pending.preview = self.previews_left > 0 and self.preview_dir is not None
+            self.previews_left -= pending.preview
+            self.decoding.append((pending, self.pool.submit(_timed, self.colorizer.prepare, data, pending.preview)))
         while self.in_flight() >= self.max_in_flight:
             self.step(block=True)
 
@@ -131,19 +190,21 @@ class _Pipeline:
         try:
             prepared, seconds = future.result()
         except ImageRejected as error:
-            self.record(self.entry(pending, FAILED, reason=error.reason, error=error.detail or str(error)))
+            self.conclude(pending, FAILED, reason=error.reason, error=error.detail or str(error))
             return
         except Exception as error:  # a decoder crash on a hostile file is that file's failure only
-            self.record(self.entry(pending, FAILED, reason="decode-error", error=f"{type(error).__name__}: {error}"))
+            self.conclude(pending, FAILED, reason="decode-error", error=f"{type(error).__name__}: {error}")
             return
         pending.timings["decode"] = seconds
         width, height = prepared.size
         if prepared.verdict.is_colour and not self.colorizer.settings.force:
-            self.record(self.entry(
+            self.conclude(
                 pending, SKIPPED, reason=ALREADY_COLOUR, width=width, height=height,
                 error=f"colourful share {prepared.verdict.colourful_share:.2f} (use --force to colorize)",
-            ))
+            )
             return
+        pending.source_format = prepared.metadata.format
+        pending.output = self.names.assign(pending.ref.name, output_name(pending.ref.name, pending.source_format))
         pending.prepared = prepared
         bucket = self.buckets.setdefault(prepared.bucket, [])
         bucket.append(pending)
@@ -157,7 +218,7 @@ class _Pipeline:
             abs_ = self.colorizer.predict([p.prepared for p in batch])
         except Exception as error:
             for pending in batch:
-                self.record(self.entry(pending, FAILED, reason="model-error", error=f"{type(error).__name__}: {error}"))
+                self.conclude(pending, FAILED, reason="model-error", error=f"{type(error).__name__}: {error}")
             return
         seconds = time.perf_counter() - started
         self.report.model_seconds += seconds
@@ -166,8 +227,7 @@ class _Pipeline:
             self.encoding.append((pending, self.pool.submit(_timed, self.render_and_write, pending, ab)))
 
     def render_and_write(self, pending: _Pending, ab) -> str:
-        prepared = pending.prepared
-        name = output_name(pending.ref.name, prepared.metadata.format)
+        prepared, name = pending.prepared, pending.output
         image = self.colorizer.render_image(prepared, ab)
         self.output.write(name, self.colorizer.encode(prepared, image))
         if pending.preview and prepared.preview is not None:
@@ -181,19 +241,28 @@ class _Pipeline:
         try:
             name, seconds = future.result()
         except Exception as error:
-            self.record(self.entry(pending, FAILED, reason="encode-error", error=f"{type(error).__name__}: {error}",
-                                   width=width, height=height))
+            self.conclude(pending, FAILED, reason="encode-error", error=f"{type(error).__name__}: {error}",
+                          width=width, height=height)
             return
         finally:
             pending.prepared = None  # release the full-resolution arrays now (the encode is over)
         pending.timings["encode"] = seconds
         self.report.megapixels += width * height / 1e6
-        self.record(self.entry(pending, DONE, output=name, width=width, height=height))
+        self.conclude(pending, DONE, output=name, width=width, height=height)
 
     def drain(self) -> None:
         while self.decoding or self.buckets or self.encoding:
             self.step(block=True)
         self.pool.shutdown()
+
+
+def _format_of(data: bytes) -> str | None:
+    """The image format from the header (what `output_name` needs for a copy), or None."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            return image.format
+    except Exception:
+        return None
 
 
 def _timed(function, *args):
@@ -220,13 +289,26 @@ def colorize_members(
     on_image: Callable[[LedgerEntry], None] | None = None,
     previews: int = 0,
     preview_dir: Path | None = None,
+    input_names: Iterable[str] | None = None,
+    spool_dir: Path | None = None,
 ) -> BatchReport:
-    """Colorize every image among `items` not already settled in `ledger`; record every outcome."""
+    """Colorize every image among `items` not already settled in `ledger`; record every outcome.
+
+    `input_names`: every input name of the whole run (default: those in `items`), so that an
+    input keeps its own name even when another batch holds a file that would map onto it.
+    `spool_dir`: where a compressed tar is decompressed once for all batches (archive_members)."""
     started = time.perf_counter()
     known = ledger.index()
     part = ledger.open_part(label)
+    items = list(items)
+    if input_names is None:
+        input_names = [item.name for item in items if isinstance(item, MemberRef)]
+    names = OutputNames(input_names, ((out, key[2]) for key, (_, _, out) in known.items() if out))
     pipeline = _Pipeline(colorizer, output, part, batch_size, workers, max_in_flight or 2 * batch_size + workers, on_image,
-                         previews, preview_dir)
+                         previews, preview_dir, names)
+    for (version, sha, source), (status, _, out) in known.items():
+        if version == colorizer.version and status == DONE and out:
+            pipeline.done_by_sha.setdefault(sha, []).append((source, out))
     refs: list[MemberRef] = []
     for item in items:
         if isinstance(item, MemberProblem):
@@ -235,16 +317,18 @@ def colorize_members(
             refs.append(item)
     try:
         read_started = time.perf_counter()
-        for ref, data in read_members(refs):
+        for ref, data in read_members(refs, spool_dir=spool_dir):
             read_seconds = time.perf_counter() - read_started
             if isinstance(data, MemberProblem):
                 pipeline.record(problem_entry(data, colorizer.version))
             else:
                 sha = hashlib.sha256(data).hexdigest()
                 status, reason, previous_output = known.get((colorizer.version, sha, ref.name), (None, None, None))
-                if is_settled(status, reason, bool(previous_output) and output.exists(previous_output),
-                              colorizer.settings.force):
+                still_there = bool(previous_output) and output.exists(previous_output) and names.belongs_to(previous_output, ref.name)
+                if is_settled(status, reason, still_there, colorizer.settings.force):
                     pipeline.report.settled += 1
+                elif (first := pipeline.copy_source(sha, ref.name)) and (fmt := _format_of(data)):
+                    pipeline.copy_output(_Pending(ref, sha, {"read": read_seconds}), *first, fmt)
                 else:
                     pipeline.submit(_Pending(ref, sha, {"read": read_seconds}), data)
             del data

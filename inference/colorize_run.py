@@ -9,6 +9,7 @@ later run would read its own results as new inputs).
 from __future__ import annotations
 
 import functools
+import shutil
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -25,6 +26,7 @@ from inference.run_ledger import FAILED, RunLedger
 from preprocessing.atomic_files import read_json, write_json_atomic
 
 PLANS_FOLDER = "plans"
+SPOOL_FOLDER = "spool"  # compressed tars decompressed once per run (archive_members.spooled_tar)
 MAX_SHEET_PAIRS = 12
 DEFAULT_BATCH_IMAGES = 64  # images per flow task: small enough to retry cheaply
 
@@ -96,6 +98,8 @@ def colorize_planned_batch(
         plan.items(index), target, colorizer, RunLedger(target.workspace), label=f"b{index:05d}",
         batch_size=model_batch, workers=workers, on_image=on_image,
         previews=previews, preview_dir=target.workspace / PREVIEWS_FOLDER / plan_id(plan_path),
+        input_names=(record["name"] for batch in plan.batches for record in batch if "inner" in record),
+        spool_dir=target.workspace / SPOOL_FOLDER,
     )
 
 
@@ -115,6 +119,7 @@ def finalize_run(output: str | Path) -> Path:
     """Fold the ledger parts into ledger.json, pack a zip output, clear leftovers; returns the ledger."""
     target = open_output(output)
     target.finalize()
+    shutil.rmtree(target.workspace / SPOOL_FOLDER, ignore_errors=True)
     return RunLedger(target.workspace).compact()
 
 

@@ -7,6 +7,7 @@ Zip: a zip cannot be appended safely in place, so files are staged in `<zip>.tin
 (atomic, resumable like a directory) and `finalize()` writes a new zip (previous members + staged
 ones) under a temporary name and renames it over the old one; the staged files are then removed.
 The workspace (`OUTPUT/.tintype/` or `<zip>.tintype/`) also holds the run ledger and previews.
+`OutputNames` decides each input's output name so that no output overwrites another.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import os
 import shutil
 import tempfile
 import zipfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import Iterable, Iterator
 
 from preprocessing.atomic_files import publish
 
@@ -142,6 +144,54 @@ class ZipOutput:
 
     def __str__(self) -> str:
         return str(self.path)
+
+
+class OutputNames:
+    """Which output name each input gets, so that no output overwrites another.
+
+    An input keeps its mirrored name (with the format's suffix: `a.gif` -> `a.png`) unless that name
+    is taken: by an output an earlier run wrote for another input (the ledger's `claimed`), by
+    another input's own name (`inputs`: `a.png` keeps `a.png`, so `a.gif` becomes `a.gif.png`), or by
+    an output assigned earlier in this run. Names are compared case-folded, since a case-insensitive
+    disk (or an unzip on one) holds `C.jpg` and `c.jpg` as one file; of inputs that differ only in
+    case, the first in listing order keeps the name. Fallbacks, in order: the full input name plus the
+    new suffix (`a.gif.png`), then `<stem>~2<suffix>`, `~3`, ... (`c~2.jpg`)."""
+
+    def __init__(self, inputs: Iterable[str], claimed: Iterable[tuple[str, str]] = ()) -> None:
+        self.owners: dict[str, str] = {}  # case-folded name -> the input whose own name it is
+        for name in inputs:
+            self.owners.setdefault(name.casefold(), name)
+        self.claims: dict[str, str] = {}  # case-folded output name -> the input it was written for
+        for output, source in claimed:
+            if output == source or output.casefold() not in self.claims:  # (an old overwrite: the namesake wins)
+                self.claims[output.casefold()] = source
+
+    def _holder(self, name: str) -> str | None:
+        key = name.casefold()
+        return self.claims.get(key) or self.owners.get(key)
+
+    def belongs_to(self, output: str, source: str) -> bool:
+        """Whether `output` is (still) `source`'s own: False when another input holds it."""
+        return self._holder(output) in (None, source)
+
+    def assign(self, source: str, natural: str) -> str:
+        """`source`'s output name, given its mirrored name with the format's suffix; claims it."""
+        for candidate in _candidates(source, natural):
+            if self.belongs_to(candidate, source):
+                self.claims[candidate.casefold()] = source
+                return candidate
+        raise AssertionError("unreachable: the numbered candidates never end")
+
+
+def _candidates(source: str, natural: str) -> Iterator[str]:
+    yield natural
+    path = PurePosixPath(natural)
+    if natural != source:
+        yield f"{source}{path.suffix}"
+    number = 2
+    while True:
+        yield str(path.with_name(f"{path.stem}~{number}{path.suffix}"))
+        number += 1
 
 
 def open_output(path: str | Path) -> DirectoryOutput | ZipOutput:

@@ -1,7 +1,7 @@
 """The run ledger: per output root, what happened to every input under which model version.
 
-Key: (model version, input sha256, source name) -> output name, status, reason, error, size and
-timings. A re-run skips an entry that is `done` (and whose output still exists) or `skipped` as
+Key: (model version, input sha256, source name) -> output name, status, reason, error, size,
+timings and, for a copy of an identical input's output, that input's name (`copy_of`). A re-run skips an entry that is `done` (and whose output still exists) or `skipped` as
 already colour (unless forced); everything new or failed is done again, and a new model version
 has no entries yet, so it redoes everything.
 
@@ -39,8 +39,9 @@ class LedgerEntry:
     error: str | None = None
     width: int | None = None
     height: int | None = None
-    timings: dict[str, float] = field(default_factory=dict)  # seconds: read, decode, model, encode
+    timings: dict[str, float] = field(default_factory=dict)  # seconds: read, decode, model, encode (or copy)
     finished_at: float = 0.0
+    copy_of: str | None = None  # source name of the identical input whose output this one copies
 
     @property
     def key(self) -> tuple[str, str, str]:
