@@ -2,6 +2,11 @@
 
 The record is all that later steps need (the dedup step never opens an image again), and it is
 JSON-ready so that parts of records can be written, resumed and read back by any process.
+
+Cost per image (this is the cleaning step's hot path): one full decode (validation needs it), one
+copy of the decoded pixels (`tobytes`, hashed as is), and one integer-factor box reduction
+(`Image.reduce`) shared by the pHash input and the colour statistics' 64 px copy. Single-channel
+files skip the Lab statistics: they are gray by construction (all chroma 0).
 """
 
 from __future__ import annotations
@@ -12,8 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from preprocessing.chroma_statistics import chroma_statistics, small_copy
-from preprocessing.colour_filter import DEFAULT_THRESHOLDS, ColourThresholds, colour_rejection
+from PIL import Image
+
+from preprocessing.chroma_statistics import GRAY_STATISTICS, STATISTICS_SIDE, chroma_statistics, small_copy
+from preprocessing.colour_filter import DEFAULT_THRESHOLDS, SINGLE_CHANNEL_MODES, ColourThresholds, colour_rejection
 from preprocessing.colourfulness import colourfulness
 from preprocessing.image_errors import ImageRejected
 from preprocessing.image_validation import ValidationLimits, validate_image
@@ -27,11 +34,24 @@ class CleaningSettings:
     radius: int = 8  # pHash Hamming radius for near-duplicates
 
 
-def pixel_sha256(rgb: np.ndarray) -> str:
-    """sha256 of the decoded pixels and their shape: a re-encoded or re-tagged copy hashes alike."""
-    digest = hashlib.sha256(f"{rgb.shape[1]}x{rgb.shape[0]}:".encode())
-    digest.update(np.ascontiguousarray(rgb).tobytes())
+def pixel_sha256(rgb: np.ndarray | Image.Image) -> str:
+    """sha256 of the decoded RGB pixels and their shape: a re-encoded or re-tagged copy hashes alike.
+
+    Given a Pillow image, its buffer is hashed from one `tobytes()` copy (same digest as its array)."""
+    if isinstance(rgb, Image.Image):
+        width, height, pixels = rgb.width, rgb.height, rgb.tobytes()
+    else:
+        height, width, pixels = rgb.shape[0], rgb.shape[1], memoryview(np.ascontiguousarray(rgb)).cast("B")
+    digest = hashlib.sha256(f"{width}x{height}:".encode())
+    digest.update(pixels)
     return digest.hexdigest()
+
+
+def shared_reduction(image: Image.Image, side: int = STATISTICS_SIDE) -> Image.Image:
+    """Box-average by the largest integer factor that keeps the shorter side >= `side` (>= 2x pHash's
+    32 px input): one cheap reduction that both the pHash and the colour statistics start from."""
+    factor = max(1, min(image.size) // side)
+    return image.reduce(factor) if factor > 1 else image
 
 
 def analyse_image(path: str | Path, sha256: str, settings: CleaningSettings = CleaningSettings()) -> dict:
@@ -43,17 +63,21 @@ def analyse_image(path: str | Path, sha256: str, settings: CleaningSettings = Cl
     except ImageRejected as error:
         record.update(reason=error.reason, detail=error.detail)
         return record
-    rgb = np.asarray(valid.image)
-    small = small_copy(valid.image)
-    stats = chroma_statistics(small)
+    reduced = shared_reduction(valid.image)
+    single_channel = valid.source_mode in SINGLE_CHANNEL_MODES
+    if single_channel:
+        stats, score = GRAY_STATISTICS, 0.0
+    else:
+        small = small_copy(reduced)
+        stats, score = chroma_statistics(small), colourfulness(small)
     record.update(
         width=valid.image.width,
         height=valid.image.height,
         source_mode=valid.source_mode,
         source_format=valid.source_format,
-        pixel_sha256=pixel_sha256(rgb),
-        phash=as_hex(phash(valid.image)),
-        colourfulness=round(colourfulness(small), 3),
+        pixel_sha256=pixel_sha256(valid.image),
+        phash=as_hex(phash(reduced)),
+        colourfulness=round(score, 3),
         chroma=stats.as_dict(),
     )
     reason = colour_rejection(stats, valid.source_mode, settings.colour)

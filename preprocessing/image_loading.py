@@ -99,7 +99,8 @@ def icc_to_srgb(image: Image.Image) -> Image.Image:
 
 def to_rgb(image: Image.Image) -> Image.Image:
     """Any Pillow mode -> 8-bit RGB, with the ICC profile converted to sRGB and EXIF orientation applied."""
-    image = ImageOps.exif_transpose(icc_to_srgb(image))
+    image = icc_to_srgb(image)
+    ImageOps.exif_transpose(image, in_place=True)  # not a copy when there is nothing to rotate
     mode = image.mode
     if mode.startswith("I") or mode == "F":
         return _high_bit_depth_to_8bit(image).convert("RGB")
