@@ -2,7 +2,7 @@
 run; (b) all pairs within radius 8 among 1,000,000 synthetic 64-bit hashes with planted pairs,
 multi-index hashing against a NumPy brute force on a subset (extrapolated).
 
-    python benchmarks/dedup.py [--images ../shared/data/caltech101] [--limit 0] [--hashes 1000000]
+    python benchmarks/dedup.py [--images ../shared/data/caltech101] [--limit 0] [--rounds 3] [--hashes 1000000]
                                [--planted 2000] [--radius 8] [--brute-subset 20000] [--skip-peer] [--out FILE]
 
 The peer runs in its own virtual environment, bench-out/imagededup-venv, created on first use:
@@ -30,11 +30,13 @@ from pathlib import Path
 import numpy as np
 
 from preprocessing.hamming_index import HammingIndex
-from preprocessing.image_analysis import analyse_image
+from preprocessing.image_analysis import analyse_image, pixel_sha256, shared_reduction
 from preprocessing.image_inventory import iter_image_files
 from preprocessing.image_loading import load_rgb
+from preprocessing.image_validation import validate_image
 from preprocessing.multi_index_tables import brute_force_pairs
 from preprocessing.perceptual_hash import phash, phash_file
+from preprocessing.planted_hash_pairs import synthetic_codes
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_IMAGES = ROOT.parent / "shared" / "data" / "caltech101"
@@ -45,7 +47,6 @@ PEER_HASHING_DEPS = ["numpy", "scipy", "pillow", "PyWavelets", "tqdm", "scikit-l
 PEER_RUNNER = r"""
 import json, os, sys, time, types
 import imagededup
-from preprocessing.planted_hash_pairs import synthetic_codes
 root = os.path.dirname(imagededup.__file__)
 for name in ("imagededup.methods", "imagededup.utils"):  # skip __init__: it imports torch for the CNN method
     package = types.ModuleType(name)
@@ -76,7 +77,7 @@ def ensure_peer_venv(venv: Path = PEER_VENV) -> Path:
     return python
 
 
-def _time(function, files: list[str]) -> tuple[float, float, list[int]]:
+def _time(function, files: list[str]) -> tuple[float, float, list]:
     started, cpu_started = time.perf_counter(), time.process_time()
     hashes = [function(path) for path in files]
     return time.perf_counter() - started, time.process_time() - cpu_started, hashes
@@ -87,46 +88,86 @@ def _rates(count: int, seconds: float, cpu_seconds: float) -> dict:
             "cpu_seconds": round(cpu_seconds, 2), "images_per_cpu_s": round(count / cpu_seconds, 1)}
 
 
-def hashing_throughput(files: list[str], analyse_limit: int, skip_peer: bool) -> dict:
-    result: dict = {"images": len(files)}
-    seconds, cpu, fast = _time(phash_file, files)
-    result["tintype_phash_file"] = {**_rates(len(files), seconds, cpu), "what": "pHash from file, JPEG draft decode (hashing only)"}
-    seconds, cpu, full = _time(lambda path: phash(load_rgb(path)), files)
-    result["tintype_phash_full_decode"] = {**_rates(len(files), seconds, cpu),
-                                           "what": "full decode + ICC + EXIF + RGB, then pHash (the cleaning path)"}
-    subset = files[:analyse_limit]
-    seconds, cpu, _ = _time(lambda path: analyse_image(path, "-"), subset)
-    result["tintype_analyse_image"] = {"images": len(subset), **_rates(len(subset), seconds, cpu),
-                                       "what": "validation + colour statistics + colourfulness + pixel sha256 + pHash"}
-    result["fast_vs_full_decode_mean_bits"] = round(float(np.mean([(a ^ b).bit_count() for a, b in zip(fast, full)])), 3)
-    if skip_peer:
-        return result
-    try:
-        python = ensure_peer_venv()
-    except (subprocess.CalledProcessError, OSError) as error:
-        result["imagededup_phash"] = {"error": f"could not install imagededup: {error}"}
-        return result
+def _hashing_part_of_cleaning(path: str) -> int:
+    """What the dedup step needs from the cleaning path: validation's full decode (ICC, EXIF, RGB),
+    the pixel sha256 and the pHash of the shared reduction; no colour statistics."""
+    image = validate_image(path).image
+    pixel_sha256(image)
+    return phash(shared_reduction(image))
+
+
+OURS = {
+    "tintype_phash_file": (phash_file, "pHash from file, JPEG draft decode (hashing only)"),
+    "tintype_hashing_of_cleaning": (_hashing_part_of_cleaning,
+                                    "full decode + ICC + EXIF + RGB, pixel sha256, pHash of the shared reduction"),
+    "tintype_analyse_image": (lambda path: int(analyse_image(path, "-").get("phash", "0"), 16),
+                              "the whole cleaning path: the above + colour statistics + colourfulness + colour verdict"),
+}
+
+
+def _run_peer(python: Path, files: list[str]) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as listing:
         listing.write("\n".join(files) + "\n")
     try:
-        run = subprocess.run([str(python), "-c", PEER_RUNNER, listing.name], capture_output=True, text=True, check=True)
+        run = subprocess.run([str(python), "-c", PEER_RUNNER, listing.name], capture_output=True, text=True, check=True,
+                             env={**os.environ, "PYTHONPATH": str(ROOT)})
     finally:
         os.unlink(listing.name)
-    peer = json.loads(run.stdout.strip().splitlines()[-1])
-    peer_hashes = [int(h, 16) if h else None for h in peer["hashes"]]
-    result["imagededup_phash"] = {**_rates(len(files), peer["seconds"], peer["cpu_seconds"]),
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+def _median_rates(count: int, rounds: list[tuple[float, float]]) -> dict:
+    seconds = float(np.median([r[0] for r in rounds]))
+    cpu_seconds = float(np.median([r[1] for r in rounds]))
+    return {**_rates(count, seconds, cpu_seconds), "rounds_images_per_cpu_s": [round(count / r[1], 1) for r in rounds]}
+
+
+def hashing_throughput(files: list[str], rounds: int, skip_peer: bool) -> dict:
+    """Each round times every hasher of ours, then imagededup, on the same files (interleaved, so
+    that changing machine load hits both sides alike); rates are medians over the rounds."""
+    result: dict = {"images": len(files), "rounds": rounds, "load_average_before": list(os.getloadavg())}
+    python = None
+    if not skip_peer:
+        try:
+            python = ensure_peer_venv()
+        except (subprocess.CalledProcessError, OSError) as error:
+            result["imagededup_phash"] = {"error": f"could not install imagededup: {error}"}
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in OURS}
+    peer_times: list[tuple[float, float]] = []
+    hashes: dict[str, list[int]] = {}
+    peer_hashes: list[str] = []
+    for _ in range(rounds):
+        for name, (function, _what) in OURS.items():
+            seconds, cpu, hashes[name] = _time(function, files)
+            times[name].append((seconds, cpu))
+        if python is not None:
+            peer = _run_peer(python, files)
+            peer_times.append((peer["seconds"], peer["cpu_seconds"]))
+            peer_hashes = peer["hashes"]
+    result["load_average_after"] = list(os.getloadavg())
+    for name, (_function, what) in OURS.items():
+        result[name] = {**_median_rates(len(files), times[name]), "what": what}
+    full = [phash(load_rgb(path)) for path in files[:500]]
+    result["phash_file_vs_full_decode_mean_bits"] = round(
+        float(np.mean([(a ^ b).bit_count() for a, b in zip(hashes["tintype_phash_file"], full)])), 3)
+    result["cleaning_phash_vs_full_decode_mean_bits"] = round(
+        float(np.mean([(a ^ b).bit_count() for a, b in zip(hashes["tintype_hashing_of_cleaning"], full)])), 3)
+    if not peer_times:
+        return result
+    result["imagededup_phash"] = {**_median_rates(len(files), peer_times),
                                   "what": "imagededup 0.3.3.post2 PHash.encode_image per file"}
-    pairs = [(a, b) for a, b in zip(full, peer_hashes) if b is not None]
+    decoded = [int(h, 16) if h else None for h in peer_hashes]
+    pairs = [(a, b) for a, b in zip(full, decoded) if b is not None]
     result["agreement_with_imagededup"] = {
         "identical": round(sum(a == b for a, b in pairs) / max(len(pairs), 1), 4),
         "mean_bits": round(float(np.mean([(a ^ b).bit_count() for a, b in pairs])), 3),
     }
     peer_rate = result["imagededup_phash"]["images_per_s"]
     peer_cpu_rate = result["imagededup_phash"]["images_per_cpu_s"]
-    for name in ("phash_file", "phash_full_decode"):
-        ours = result[f"tintype_{name}"]
-        result[f"speedup_{name}"] = {"wall": round(ours["images_per_s"] / peer_rate, 2),
-                                     "cpu": round(ours["images_per_cpu_s"] / peer_cpu_rate, 2)}
+    for name in OURS:
+        ours = result[name]
+        result[f"speedup_{name.removeprefix('tintype_')}"] = {"wall": round(ours["images_per_s"] / peer_rate, 2),
+                                                                 "cpu": round(ours["images_per_cpu_s"] / peer_cpu_rate, 2)}
     return result
 
 
@@ -188,7 +229,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=Path, default=DEFAULT_IMAGES)
     parser.add_argument("--limit", type=int, default=0, help="hash only the first N files (0: all)")
-    parser.add_argument("--analyse-limit", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved timing rounds (ours, then imagededup); medians reported")
     parser.add_argument("--hashes", type=int, default=1_000_000)
     parser.add_argument("--planted", type=int, default=2000)
     parser.add_argument("--radius", type=int, default=8)
@@ -203,7 +244,7 @@ def main(argv: list[str] | None = None) -> dict:
     if not args.skip_hashing and args.images.is_dir():
         files = [str(p) for p in iter_image_files(args.images)]
         files = files[: args.limit] if args.limit else files
-        result["hashing"] = hashing_throughput(files, args.analyse_limit, args.skip_peer)
+        result["hashing"] = hashing_throughput(files, args.rounds, args.skip_peer)
     if not args.skip_search:
         result["search_one_batch"] = _in_child(_index_child, args.hashes, args.planted, args.radius, 1)
         if args.incremental_batches > 1:
