@@ -71,7 +71,8 @@ def prefect_cli(args: list[str], env: dict[str, str], cwd: Path = PROJECT_ROOT, 
 
 
 def ensure_work_pool_and_limit(env: dict[str, str], name: str = WORK_POOL) -> None:
-    """Create the process work pool and the `gpu` concurrency limit (in this process: no CLI start-ups)."""
+    """Create the process work pool, the `gpu` concurrency limit and the zombie-run automation (in this
+    process: no CLI start-ups)."""
     os.environ["PREFECT_API_URL"] = env["PREFECT_API_URL"]  # before Prefect reads its settings
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.actions import WorkPoolCreate
@@ -79,6 +80,7 @@ def ensure_work_pool_and_limit(env: dict[str, str], name: str = WORK_POOL) -> No
     from prefect.workers.process import ProcessWorker
 
     from flows.train_colorizer import ensure_gpu_limit
+    from flows.zombie_runs import ensure_zombie_automation
 
     with get_client(sync_client=True) as client:
         try:
@@ -87,6 +89,7 @@ def ensure_work_pool_and_limit(env: dict[str, str], name: str = WORK_POOL) -> No
         except ObjectAlreadyExists:
             pass
     ensure_gpu_limit()
+    ensure_zombie_automation()
 
 
 def deploy_all(env: dict[str, str]) -> str:

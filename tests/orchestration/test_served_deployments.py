@@ -42,6 +42,9 @@ def test_serve_deploys_everything_with_typed_parameters(served: ServedPrefect):
     limits = {limit["name"]: limit["limit"] for limit in served.api("POST", "/v2/concurrency_limits/filter", {})}
     assert limits.get("gpu") == 1
     assert served.api("GET", "/work_pools/tintype")["type"] == "process"
+    automations = {a["name"]: a for a in served.api("POST", "/automations/filter", {})}
+    zombie = automations["tintype: crash zombie flow runs"]
+    assert zombie["enabled"] and zombie["trigger"]["posture"] == "Proactive" and zombie["trigger"]["within"] == 90
 
 
 def test_deployment_run_completes_and_the_ui_shows_it(served: ServedPrefect, tmp_path):
@@ -111,9 +114,12 @@ def test_killed_worker_mid_build_then_rerun_finishes_the_dataset(served: ServedP
     assert not (shards / "dataset.json").exists()
     assert served.flow_run(first_id)["state"]["type"] == "RUNNING"  # left Running: nobody is left to say otherwise
 
-    # What docs/scaling.md says to do about it: mark it Crashed, then run again.
-    served.api("POST", f"/flow_runs/{first_id}/set_state", {"state": {"type": "CRASHED", "name": "Crashed"}, "force": True})
-    assert served.flow_run(first_id)["state"]["type"] == "CRASHED"
+    # Its heartbeats stop: the automation `tintype serve` created marks it Crashed (90 s after the last one).
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and served.flow_run(first_id)["state"]["type"] == "RUNNING":
+        time.sleep(3)
+    state = served.flow_run(first_id)["state"]
+    assert state["type"] == "CRASHED" and "heartbeat" in (state["message"] or ""), state
     worker = start_worker()
     try:
         run_id, done = served.run_deployment("build-dataset/killable", params)
