@@ -1,10 +1,18 @@
-"""`tintype colorize INPUT OUTPUT [--model BUNDLE] [--size N] [--saturation X] [--force]`."""
+"""`tintype colorize INPUT OUTPUT [--model BUNDLE] [--size N] [--saturation X] [--force] [--inbox [--every S]]`.
+
+`--every S` re-runs the colorize-archive flow in this process every S seconds until Ctrl-C (or
+SIGTERM). Runs never overlap, and each is a flow run on the configured Prefect API. It does not
+rely on a server's scheduler: an ephemeral or test server has none, so a served deployment would
+silently never run there. For a server-scheduled inbox use `tintype serve` (its `inbox` deployment).
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import time
 from pathlib import Path
 
 from inference.default_model import default_bundle_path
@@ -27,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
     parser.add_argument("--inbox", action="store_true", help="INPUT is a watched folder: plan only entries not finished before")
     parser.add_argument("--every", type=int, default=0, metavar="SECONDS",
-                        help="with --inbox: serve a deployment that re-runs every SECONDS (Ctrl-C stops)")
+                        help="with --inbox: re-run every SECONDS in this process, one run at a time (Ctrl-C stops)")
     parser.set_defaults(run=run)
 
 
@@ -49,8 +57,7 @@ def run(args: argparse.Namespace) -> int:
         if not args.inbox:
             print("error: --every needs --inbox", file=sys.stderr)
             return 2
-        colorize_archive.serve(name="colorize-inbox", interval=args.every, parameters=parameters)
-        return 0
+        return _every(args.every, colorize_archive, parameters)
     try:
         totals = colorize_archive(**parameters)
     except ValueError as error:
@@ -58,3 +65,29 @@ def run(args: argparse.Namespace) -> int:
         return 2
     print(json.dumps(totals, indent=1))
     return 1 if totals["failed"] and not totals["done"] else 0
+
+
+def _every(seconds: int, colorize_archive, parameters: dict) -> int:
+    """Run the flow, wait out the rest of the interval, repeat; a failed run is reported and retried
+    at the next tick (the ledger keeps what it finished). Ctrl-C or SIGTERM stops it, exit 0."""
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        while True:
+            started = time.monotonic()
+            try:
+                print(json.dumps(colorize_archive(**parameters)), flush=True)
+            except ValueError as error:  # a user error (e.g. OUTPUT inside INPUT): no tick will fix it
+                print(f"error: {error}", file=sys.stderr)
+                return 2
+            except Exception as error:
+                print(f"run failed, retrying in {seconds} s: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
+            time.sleep(max(0.0, seconds - (time.monotonic() - started)))
+    except KeyboardInterrupt:
+        print("stopped", file=sys.stderr)
+        return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
