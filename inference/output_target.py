@@ -12,6 +12,7 @@ The workspace (`OUTPUT/.tintype/` or `<zip>.tintype/`) also holds the run ledger
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import tempfile
@@ -116,6 +117,9 @@ class ZipOutput:
             return archive.read(name)
 
     def finalize(self) -> None:
+        self.staged.finalize()  # temporaries of writes a kill interrupted
+        for leftover in self.path.parent.glob(f".{glob.escape(self.path.name)}.*.tmp"):
+            leftover.unlink(missing_ok=True)  # a pack a kill interrupted (a whole zip is renamed, never left)
         staged = sorted(
             p for p in self.staged.root.rglob("*") if p.is_file() and WORKSPACE_NAME not in p.relative_to(self.staged.root).parts and not p.name.startswith(".")
         )
