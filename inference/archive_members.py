@@ -185,7 +185,9 @@ def _list_tar(path: Path, max_bytes: int) -> Iterator[MemberRef | MemberProblem]
             elif info.size > max_bytes:
                 yield MemberProblem(name, "bomb", f"{info.size} bytes exceeds {max_bytes}")
             else:
-                yield MemberRef(str(path), info.name, name, info.size, offset=info.offset_data)
+                # A sparse member's stored bytes are not its content: only tarfile may read it.
+                offset = info.offset_data if info.sparse is None else -1
+                yield MemberRef(str(path), info.name, name, info.size, offset=offset)
             archive.members.clear()  # stream mode still keeps every TarInfo; the listing needs none
 
 
