@@ -96,6 +96,21 @@ def deploy_all(env: dict[str, str]) -> str:
     return prefect_cli(["deploy", "--all"], env)
 
 
+def pause_schedules(env: dict[str, str]) -> list[str]:
+    """Pause every deployment schedule; the server also drops the runs it had scheduled ahead."""
+    os.environ["PREFECT_API_URL"] = env["PREFECT_API_URL"]
+    from prefect.client.orchestration import get_client
+
+    paused = []
+    with get_client(sync_client=True) as client:
+        for deployment in client.read_deployments():
+            for schedule in deployment.schedules:
+                if schedule.active:
+                    client.update_deployment_schedule(deployment.id, schedule.id, active=False)
+                    paused.append(f"{deployment.name} ({deployment.entrypoint})")
+    return paused
+
+
 def start_worker(env: dict[str, str], log: Path, pool: str = WORK_POOL) -> subprocess.Popen:
     with open(log, "ab") as out:
         return subprocess.Popen(PREFECT + ["worker", "start", "--pool", pool, "--type", "process"], env=env, cwd=PROJECT_ROOT,

@@ -15,6 +15,8 @@ from pathlib import Path
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("serve", help="Prefect server + UI on 127.0.0.1, all deployments, a worker (Ctrl-C stops)")
     parser.add_argument("--port", type=int, default=4200, help="port on 127.0.0.1 (default 4200; 0 picks a free one)")
+    parser.add_argument("--pause-schedules", action="store_true",
+                        help="deploy every schedule paused (resume one in the UI, or `prefect deployment schedule resume`)")
     parser.add_argument("--logs", default=None, help="folder for server.log and worker.log (default: $PREFECT_HOME/serve-logs)")
     parser.set_defaults(run=run)
 
@@ -36,6 +38,8 @@ def run(args: argparse.Namespace) -> int:
         services.ensure_work_pool_and_limit(env)
         print("deploying everything in prefect.yaml ...", flush=True)
         services.deploy_all(env)
+        if args.pause_schedules:
+            print(f"schedules paused: {', '.join(services.pause_schedules(env)) or 'none'}", flush=True)
         worker = services.start_worker(env, logs / "worker.log")
         api = env["PREFECT_API_URL"]
         print(f"\nPrefect UI: http://127.0.0.1:{port}\n"

@@ -19,11 +19,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="package")
 def served(tmp_path_factory) -> ServedPrefect:
+    # --pause-schedules: the inbox cron must not fire in the middle of a test (and write into the checkout).
     home = tmp_path_factory.mktemp("served-prefect-home")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
     env.update(PREFECT_HOME=str(home), PREFECT_LOGGING_LEVEL="INFO")
-    process = subprocess.Popen([sys.executable, "-m", "flows.cli", "serve", "--port", str(port)], cwd=ROOT, env=env,
+    process = subprocess.Popen([sys.executable, "-m", "flows.cli", "serve", "--port", str(port), "--pause-schedules"], cwd=ROOT, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     output: list[str] = []
     ready = threading.Event()

@@ -30,7 +30,11 @@ def test_serve_deploys_everything_with_typed_parameters(served: ServedPrefect):
                      ("default", "pipeline")}
     by_flow = {d["entrypoint"].rsplit(":", 1)[-1]: d for d in deployments}
     assert all(d["work_pool_name"] == "tintype" for d in deployments)
-    assert by_flow["colorize_archive"]["schedules"][0]["schedule"]["cron"] == "*/30 * * * *"
+    inbox_schedule = by_flow["colorize_archive"]["schedules"][0]
+    assert inbox_schedule["schedule"]["cron"] == "*/30 * * * *"
+    assert not inbox_schedule["active"] and "schedules paused: inbox" in "".join(served.output)  # --pause-schedules
+    scheduled = served.api("POST", "/flow_runs/filter", {"flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}}})
+    assert not scheduled  # the runs it had scheduled ahead were dropped with it
     assert by_flow["colorize_archive"]["parameters"]["inbox"] is True
     # The pipeline's parameters are pydantic models: the UI renders forms with these descriptions.
     schema = by_flow["pipeline"]["parameter_openapi_schema"]
