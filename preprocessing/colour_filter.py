@@ -1,14 +1,24 @@
-"""Decide whether an image is a colour photograph, from its chroma statistics.
+"""Decide whether an image is a colour photograph, from its chroma statistics and colourfulness.
 
-Thresholds were calibrated on ../shared/data (bsds500 colour photographs, bw-archive monochrome and
-toned prints, caltech101 near-gray files); the measured rates are in docs/benchmarks.md and
-asserted by tests/cleaning/test_colour_filter_rates.py. Reasons, in the order they are tested:
+Reasons, in the order they are tested:
 
 - grayscale: stored single-channel, or no pixel with visible chroma (p99 < 2 Lab units);
-- near-gray: almost no pixel has visible chroma (p99 < 8, or p95 < 4: a gray object, a JPEG's noise),
-  or colour varies with lightness only and the tint is weak;
+- near-gray: almost no pixel has visible chroma (p99 < 5 or p95 < 4.5: a gray object, a JPEG's
+  noise), or Hasler-Suesstrunk colourfulness below 8 (their "not colourful" end of the scale), or
+  colour varies with lightness only and the tint is weak;
 - toned-monochrome: colour varies with lightness only, around a strong tint (sepia, cyanotype),
   or a warm (sepia-hued) tint whose residual lies along the tint (a faded print).
+
+Calibration (benchmarks/colour_filter_calibration.py; figures in docs/benchmarks.md, asserted by
+tests/cleaning/test_colour_filter_rates.py): a grid search over these thresholds on the "fit" half of
+the hand-checked sample (tests/cleaning/colour_labels.csv, 557 images looked at by eye) and of the
+folders, keeping >= 98.5% of that half's bsds500 and >= 93% of its bw-archive prints while maximising
+the worse of caltech101's near-gray rejection and colour keep rate; the other half is the holdout.
+Measured on everything: 98.8% of bsds500 kept, 94.4% of bw-archive's monochrome prints rejected,
+and of the hand-checked caltech101 sample 68.9% of near-gray/monochrome rejected, 90.7% of colour
+kept. The issue's goal (>= 98% on all four) is not reached: with global chroma statistics a silver
+object on white with a small coloured part, a muted natural scene and a faded sepia print overlap;
+docs/benchmarks.md gives the trade-off frontier.
 """
 
 from __future__ import annotations
@@ -23,24 +33,29 @@ SINGLE_CHANNEL_MODES = frozenset({"1", "L", "LA", "La", "I", "I;16", "I;16B", "I
 @dataclass(frozen=True)
 class ColourThresholds:
     gray_chroma_p99: float = 2.0
-    near_gray_chroma_p99: float = 8.0
-    near_gray_chroma_p95: float = 4.0
+    near_gray_chroma_p99: float = 5.0
+    near_gray_chroma_p95: float = 4.5
+    min_colourfulness: float = 8.0  # Hasler-Suesstrunk M of the 64 px copy
     residual_p99: float = 6.0  # below: colour is a function of lightness
     weak_tint_chroma: float = 4.0  # below: near-gray, above: toned
-    warm_hue_range: tuple[float, float] = (0.0, 100.0)  # sepia, brown, yellowed paper
-    warm_cross_tint_p99: float = 4.0
+    warm_hue_range: tuple[float, float] = (-10.0, 100.0)  # sepia, brown, yellowed paper
+    warm_cross_tint_p99: float = 3.5
 
 
 DEFAULT_THRESHOLDS = ColourThresholds()
 
 
 def colour_rejection(
-    stats: ChromaStatistics, source_mode: str = "RGB", thresholds: ColourThresholds = DEFAULT_THRESHOLDS
+    stats: ChromaStatistics, source_mode: str = "RGB", thresholds: ColourThresholds = DEFAULT_THRESHOLDS,
+    colourfulness: float | None = None,
 ) -> str | None:
-    """The reason this is not a colour photograph, or None when it is one."""
+    """The reason this is not a colour photograph, or None when it is one (`colourfulness`: the
+    image's Hasler-Suesstrunk M; None skips that test)."""
     if source_mode in SINGLE_CHANNEL_MODES or stats.chroma_p99 < thresholds.gray_chroma_p99:
         return "grayscale"
     if stats.chroma_p99 < thresholds.near_gray_chroma_p99 or stats.chroma_p95 < thresholds.near_gray_chroma_p95:
+        return "near-gray"
+    if colourfulness is not None and colourfulness < thresholds.min_colourfulness:
         return "near-gray"
     if stats.residual_p99 < thresholds.residual_p99:
         return "near-gray" if stats.tint_chroma < thresholds.weak_tint_chroma else "toned-monochrome"

@@ -80,9 +80,10 @@ def analyse_image(path: str | Path, sha256: str, settings: CleaningSettings = Cl
         colourfulness=round(score, 3),
         chroma=stats.as_dict(),
     )
-    reason = colour_rejection(stats, valid.source_mode, settings.colour)
+    reason = colour_rejection(stats, valid.source_mode, settings.colour, colourfulness=score)
     if reason:
-        record.update(reason=reason, detail=f"residual chroma p99 {stats.residual_p99:.1f}, tint {stats.tint_chroma:.1f} at {stats.tint_hue:.0f} deg")
+        record.update(reason=reason, detail=f"chroma p99 {stats.chroma_p99:.1f}, colourfulness {score:.1f}, residual chroma p99 "
+                      f"{stats.residual_p99:.1f}, tint {stats.tint_chroma:.1f} at {stats.tint_hue:.0f} deg")
     return record
 
 
