@@ -284,12 +284,18 @@ def _read_tar(container: str, group: list[MemberRef], limit: int) -> Iterator[tu
                     continue
                 try:
                     handle = archive.extractfile(info)
-                    yield ref, _read_capped(handle, limit)
+                    data = _read_capped(handle, limit)
                 except OverflowError as error:
                     yield ref, MemberProblem(ref.name, "bomb", str(error))
+                except (OSError, tarfile.TarError, EOFError, zlib.error) as error:
+                    yield ref, MemberProblem(ref.name, "corrupt", f"archive unreadable: {error}")  # not lost
+                    raise  # the stream is broken: the rest is reported below
+                else:
+                    yield ref, data
+                    del data
                 if not wanted:
                     return
-    except (OSError, tarfile.TarError, EOFError) as error:
+    except (OSError, tarfile.TarError, EOFError, zlib.error) as error:
         for ref in wanted.values():
             yield ref, MemberProblem(ref.name, "corrupt", f"archive unreadable: {error}")
         return

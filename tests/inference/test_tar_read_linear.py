@@ -62,3 +62,26 @@ def test_multi_batch_tar_is_read_about_once(tiny_bundle, tmp_path, mode):
     assert sorted(e.source for e in entries) == sorted(f"box/{p.name}" for p in photos)
     assert all(e.status in (DONE, SKIPPED) for e in entries)
     assert not (workspace_of(out) / "spool").exists() or not any((workspace_of(out) / "spool").iterdir())
+
+
+def test_archive_cut_short_after_planning_loses_no_member(tiny_bundle, tmp_path):
+    """The .tar.gz is cut short between planning and reading (replaced under a running inbox): it
+    cannot be spooled, batches fall back to streaming, and every planned member ends in the ledger
+    (read, or `corrupt`), the one the stream broke inside included."""
+    photos = archive_sample()[:8]
+    archive = tmp_path / "scans.tar.gz"
+    with tarfile.open(archive, "w:gz") as bundle:
+        for photo in photos:
+            bundle.add(photo, photo.name)
+    out = tmp_path / "out"
+    plan_path = plan_run(archive, out, batch_images=BATCH_IMAGES)
+    raw = archive.read_bytes()
+    archive.write_bytes(raw[: len(raw) * 3 // 4])
+    plan = ColorizePlan.load(plan_path)
+    for index in range(len(plan.batches)):
+        colorize_planned_batch(plan_path, index, str(tiny_bundle), SETTINGS, previews=0)
+    finalize_run(out)
+    entries = {e.source: e for e in RunLedger(workspace_of(out)).entries().values()}
+    assert set(entries) == {photo.name for photo in photos}
+    assert any(e.reason == "corrupt" for e in entries.values())
+    assert all(e.status in (DONE, SKIPPED) or e.reason == "corrupt" for e in entries.values())
