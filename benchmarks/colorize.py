@@ -1,5 +1,6 @@
 """Colorization benchmark: end-to-end images/s and s/MP at 0.3, 1 and 12 MP against the same run's
-decode+encode floor (no model), plus peak RSS over a 2,000-image zip (memory must stay flat).
+decode+encode floor (no model), plus peak RSS over a 2,000-image zip (memory must stay flat), the
+first image's time (numba compile or cache load) and the full-resolution L and join alone.
 
     python benchmarks/colorize.py [--model BUNDLE | --arch cpu-small] [--size 256] [--device cpu|cuda] [--out FILE]
 
@@ -32,10 +33,11 @@ from PIL import Image
 from inference.batch_colorize import colorize_members
 from inference.archive_members import list_members
 from inference.colorizer import ColorizeSettings, Colorizer
+from inference.full_res_lab import join_lightness_ab, lightness_of_rgb
 from inference.output_encoding import capture_metadata, encode_image
 from inference.output_target import DirectoryOutput
 from inference.run_ledger import RunLedger
-from inference.working_size import DEFAULT_WORKING_SIZE
+from inference.working_size import DEFAULT_WORKING_SIZE, working_shape
 from preprocessing.image_loading import open_checked, to_rgb
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: the repo root too
@@ -123,6 +125,29 @@ def measure_size(label: str, colorizer: Colorizer, grey: Image.Image, root: Path
     }
 
 
+def full_res_stages(grey: Image.Image, size: int, repeats: int = 5) -> dict:
+    """Median ms of the per-pixel stages on one thread (the codec threads run them): full-res L, and
+    the join of working-size ab onto it. The pipeline figures above hide them behind the model."""
+    out = {}
+    for label, (width, height) in SIZES.items():
+        rgb = np.asarray(to_rgb(open_checked(sepia_jpeg(grey, (width, height), 0))))
+        lightness = lightness_of_rgb(rgb)
+        shape = working_shape(width, height, size)
+        ab = torch.randn(2, *shape, generator=torch.Generator().manual_seed(0)) * 30
+        stages = {"lightness": lambda: lightness_of_rgb(rgb), "join": lambda: join_lightness_ab(lightness, ab)}
+        out[label] = {name: round(_median_ms(stage, repeats), 2) for name, stage in stages.items()}
+    return out
+
+
+def _median_ms(function, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        function()
+        times.append((time.perf_counter() - started) * 1000)
+    return float(np.median(times))
+
+
 def rss_child(bundle: str, size: int, count: int, device: str, workers: int, batch: int) -> dict:
     """Run in a fresh process: colorize a `count`-image zip, sampling RSS as it goes."""
     root = Path(tempfile.mkdtemp(prefix="tintype-bench-rss-"))
@@ -193,10 +218,13 @@ def main() -> int:
     warm.mkdir()
     (warm / "w.jpg").write_bytes(sepia_jpeg(grey, SIZES["1MP"], 999))
     out = DirectoryOutput(root / "warm-out")
+    started = time.perf_counter()
     colorize_members(list_members(warm), out, colorizer, RunLedger(out.workspace))  # first-call costs out of the figures
+    results["first_image_s"] = round(time.perf_counter() - started, 2)  # numba kernels compiled or loaded from cache
     for label in SIZES:
         results["sizes"][label] = measure_size(label, colorizer, grey, root, args.workers, args.batch)
         print(label, json.dumps(results["sizes"][label]), file=sys.stderr)
+    results["full_res_stages_ms_one_thread"] = full_res_stages(grey, args.size)
     if not args.skip_rss:
         child = subprocess.run(
             [sys.executable, __file__, "--rss-child", "--model", str(bundle), "--size", str(args.size), "--device", args.device,
