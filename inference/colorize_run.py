@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import functools
 import shutil
+import tarfile
 import time
 import uuid
+import zipfile
+import zlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from inference.archive_members import MemberProblem, MemberRef, list_members
+from inference.archive_members import MemberProblem, MemberRef, is_archive, list_members
 from inference.batch_colorize import BatchReport, colorize_members
 from inference.colorizer import ColorizeSettings, Colorizer
 from inference.contact_sheet import PREVIEWS_FOLDER, build_contact_sheet
@@ -64,10 +67,21 @@ def plan_run(source: str | Path, output: str | Path, batch_images: int = DEFAULT
     check_no_overlap(source, output)
     target = open_output(output)
     batches: list[list[dict]] = [[]]
-    for item in list_members(source, expand_archives=True):
+
+    def add(item: MemberRef | MemberProblem) -> None:
         if len(batches[-1]) >= batch_images:
             batches.append([])
         batches[-1].append(asdict(item))
+
+    try:
+        for item in list_members(source, expand_archives=True):
+            add(item)
+    except (OSError, zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error) as error:
+        if not (source.is_file() and is_archive(source.name)):
+            raise
+        # A damaged archive: what was listed before the damage is still colorized; the rest is one
+        # failure in the ledger, not a crash of the whole run.
+        add(MemberProblem(source.name, "corrupt", f"unreadable archive: {error}"))
     plan = ColorizePlan(str(source), str(output), [b for b in batches if b], time.time())
     path = target.workspace / PLANS_FOLDER / f"plan-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}.json"
     write_json_atomic(path, asdict(plan))

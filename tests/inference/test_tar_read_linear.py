@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from inference.colorize_run import ColorizePlan, colorize_planned_batch, finalize_run, plan_run, workspace_of
+from inference.colorize_run import ColorizePlan, colorize_input, colorize_planned_batch, finalize_run, plan_run, workspace_of
 from inference.colorizer import ColorizeSettings
 from inference.run_ledger import DONE, SKIPPED, RunLedger
 from tests.inference.conftest import archive_sample
@@ -85,3 +85,20 @@ def test_archive_cut_short_after_planning_loses_no_member(tiny_bundle, tmp_path)
     assert set(entries) == {photo.name for photo in photos}
     assert any(e.reason == "corrupt" for e in entries.values())
     assert all(e.status in (DONE, SKIPPED) or e.reason == "corrupt" for e in entries.values())
+
+
+def test_damaged_archive_input_colorizes_what_is_readable(tiny_bundle, tmp_path):
+    """A .tar.gz damaged at the end: the members before the damage are colorized, the damage is one
+    `corrupt` failure in the ledger, and the run does not crash."""
+    photos = archive_sample()[:6]
+    archive = tmp_path / "scans.tar.gz"
+    with tarfile.open(archive, "w:gz") as bundle:
+        for photo in photos:
+            bundle.add(photo, photo.name)
+    raw = archive.read_bytes()
+    archive.write_bytes(raw[: len(raw) * 3 // 4])
+    out = tmp_path / "out"
+    report = colorize_input(archive, out, tiny_bundle, SETTINGS)
+    entries = {e.source: e for e in RunLedger(workspace_of(out)).entries().values()}
+    assert report.done + report.skipped >= 2 and entries["scans.tar.gz"].reason == "corrupt"
+    assert {e.source for e in entries.values() if e.status in (DONE, SKIPPED)} < {p.name for p in photos}
