@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-
 from PIL import Image
 
 from preprocessing.chroma_statistics import GRAY_STATISTICS, STATISTICS_SIDE, chroma_statistics, small_copy
