@@ -4,6 +4,8 @@ Gray, Lanczos to 32x32, 2-D DCT-II, top-left 8x8 coefficients, each bit = coeffi
 first coefficient in the most significant bit (so `f"{h:016x}"` equals `str(imagehash.phash(im))`).
 The DCT is one precomputed 32x32 matrix applied on both sides (no scipy), and `phash_file` asks
 the JPEG decoder for a reduced-size decode first (`Image.draft`), which is most of the speed-up.
+The cleaning step hashes `image_analysis.shared_reduction(image)` (an integer-factor box reduction
+it also uses for the colour statistics): 1.4 bits from `phash(image)` on average over caltech101.
 """
 
 from __future__ import annotations
