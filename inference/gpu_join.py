@@ -52,7 +52,7 @@ def join_lightness_ab_torch(lightness: torch.Tensor | np.ndarray, ab: torch.Tens
     fit_low = torch.where(low < 0.0, grey / (grey - low).clamp_min(_TINY), 1.0)
     fit = torch.minimum(fit_high, fit_low).clamp_(0.0, 1.0)
     del low, high, fit_high, fit_low
-    linear.sub_(grey).mul_(fit).add_(grey).clamp_(0.0, 1.0)
+    linear.sub_(grey).mul_(fit).add_(grey).nan_to_num_(0.0).clamp_(0.0, 1.0)  # NaN must not index the table
     levels = linear.mul_(LINEAR_LEVELS).add_(0.5).to(torch.int32)
     return encode[levels].permute(1, 2, 0).contiguous()
 

@@ -54,6 +54,16 @@ def _f_inverse(f):
     return cube if f > _F_THRESHOLD else line  # both computed: a select, so the loop vectorises
 
 
+@numba.njit(inline="always")
+def _level(linear, scale):
+    """Linear value -> index into the encode table, clipped to [0, scale]; NaN (a broken ab) -> 0, so a
+    bad value can never index outside the table."""
+    level = linear * scale + _HALF
+    level = level if level > _ZERO else _ZERO
+    level = level if level < scale else scale
+    return np.int32(level)
+
+
 @_compile
 def join_kernel(lightness, ab, row0, row1, row_weight, col0, col1, col_weight, rgb_from_xyzn, encode, levels, out):
     """L (H, W) + ab (2, h, w) -> out uint8 (H, W, 3).
@@ -108,9 +118,9 @@ def join_kernel(lightness, ab, row0, row1, row_weight, col0, col1, col_weight, r
             red = grey + (red - grey) * fit
             green = grey + (green - grey) * fit
             blue = grey + (blue - grey) * fit
-            red_levels[j] = np.int32(min(max(red, _ZERO), _ONE) * scale + _HALF)
-            green_levels[j] = np.int32(min(max(green, _ZERO), _ONE) * scale + _HALF)
-            blue_levels[j] = np.int32(min(max(blue, _ZERO), _ONE) * scale + _HALF)
+            red_levels[j] = _level(red, scale)
+            green_levels[j] = _level(green, scale)
+            blue_levels[j] = _level(blue, scale)
         out_row = out[i]
         for j in range(width):
             out_row[j, 0] = encode[red_levels[j]]

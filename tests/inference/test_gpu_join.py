@@ -41,3 +41,12 @@ def test_torch_join_matches_numba_join_on_an_archive_photo(device):
     y, x = torch.meshgrid(torch.linspace(-1, 1, height), torch.linspace(-1, 1, width), indexing="ij")
     ab = torch.stack([90 * x, 90 * y * x])  # smooth, strong colour: much of it out of gamut
     _close(join_on_device(lightness, ab.to(device)), join_lightness_ab(lightness, ab))
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_torch_join_survives_non_finite_ab(device):
+    lightness = torch.full((16, 24), 50.0)
+    ab = torch.full((2, 4, 6), float("nan"))
+    ab[1, :2] = float("inf")
+    rgb = join_lightness_ab_torch(lightness.to(device), ab.to(device)).cpu()
+    assert rgb.shape == (16, 24, 3) and rgb.dtype == torch.uint8

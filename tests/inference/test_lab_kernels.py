@@ -85,6 +85,11 @@ def test_join_matches_the_numpy_join_on_random_colours_out_of_gamut():
             linear = np.tensordot(RGB_FROM_XYZN, reference._f_inverse(np.stack([fy + ab[0] / 500, fy, np.maximum(fy - ab[1] / 200, 0)])), 1)
             assert np.mean((linear < 0).any(0) | (linear > 1).any(0)) > 0.5  # mostly out of gamut
         _assert_within_one_level(join_lightness_ab(lightness, ab), reference.join_lightness_ab(lightness, ab))
+    broken = np.full((2, 6, 8), np.nan, dtype=np.float32)
+    broken[:, :3] = 20.0
+    broken[1, 4] = np.inf
+    joined = join_lightness_ab(lightness, broken)  # a broken model output must not read outside the table
+    assert joined.shape == (211, 300, 3) and not np.array_equal(joined[:40], joined[-40:])
     grey = np.arange(256, dtype=np.uint8)[None].repeat(3, 0)
     neutral = join_lightness_ab(lightness_of_grey(grey), np.zeros((2, 1, 1), np.float32))
     assert np.abs(neutral.astype(int) - grey[..., None]).max() <= 1  # zero ab gives back the grey
