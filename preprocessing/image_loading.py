@@ -97,10 +97,16 @@ def icc_to_srgb(image: Image.Image) -> Image.Image:
     return converted
 
 
-def to_rgb(image: Image.Image) -> Image.Image:
-    """Any Pillow mode -> 8-bit RGB, with the ICC profile converted to sRGB and EXIF orientation applied."""
+def to_rgb(image: Image.Image, in_place: bool = False) -> Image.Image:
+    """Any Pillow mode -> 8-bit RGB, with the ICC profile converted to sRGB and EXIF orientation applied.
+
+    `in_place`: the caller owns `image` and does not use it afterwards, so the orientation is applied
+    to it directly (no full-size copy of every image that needs no rotation)."""
     image = icc_to_srgb(image)
-    ImageOps.exif_transpose(image, in_place=True)  # not a copy when there is nothing to rotate
+    if in_place:
+        ImageOps.exif_transpose(image, in_place=True)
+    else:
+        image = ImageOps.exif_transpose(image)
     mode = image.mode
     if mode.startswith("I") or mode == "F":
         return _high_bit_depth_to_8bit(image).convert("RGB")
@@ -113,7 +119,7 @@ def to_rgb(image: Image.Image) -> Image.Image:
 
 def load_rgb(source: ImageSource, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
     """Open, check and normalise: the one entry point the stages use to read an image."""
-    return to_rgb(open_checked(source, max_pixels=max_pixels))
+    return to_rgb(open_checked(source, max_pixels=max_pixels), in_place=True)
 
 
 def read_bytes(path: str | Path) -> bytes:

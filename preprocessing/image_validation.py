@@ -40,7 +40,7 @@ def validate_image(path: str | Path, limits: ValidationLimits = ValidationLimits
         raise ImageRejected("animated", f"{stored.format} with {stored.n_frames} frames")
     source_mode, source_format = stored.mode, stored.format or "?"
     try:
-        image = to_rgb(stored)
+        image = to_rgb(stored, in_place=True)
     except Exception as error:  # a broken EXIF block or palette can fail only here
         raise ImageRejected("corrupt", f"{type(error).__name__}: {error}") from error
     width, height = image.size
