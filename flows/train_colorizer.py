@@ -26,9 +26,11 @@ from prefect.runtime import task_run
 from pydantic import Field
 
 from flows.retry_policy import retrying
+from preprocessing.dataset_card import CARD_NAME
 from training.train_loop import train
 
 GPU_LIMIT = "gpu"
+SAMPLE_DATA_ROOT = "data"  # the default data root: where build-dataset/default writes the built-in sample
 METRIC_COLUMNS = ("psnr", "ssim", "colourfulness", "dcf", "auc", "auc_rebalanced")
 
 
@@ -100,7 +102,7 @@ def train_model_task(data: str, out: str, preset: str | None, model: str | None,
 
 @flow(name="train-colorizer", log_prints=True)
 def train_colorizer(
-    data: str = Field("data", description="Data root whose shards/ (and dataset card) the training reads, as build-dataset wrote it."),
+    data: str = Field(SAMPLE_DATA_ROOT, description="Data root whose shards/ (and dataset card) the training reads, as build-dataset wrote it. The default, data, gets the built-in sample dataset first if it has none."),
     out: str = Field("runs/default", description="Run folder: checkpoints, metrics.jsonl, samples/, bundle/ (what colorize-archive takes as its model)."),
     preset: Literal["cpu-small", "gpu-base"] | None = Field(None, description="cpu-small (a tiny U-Net, minutes on a CPU) or gpu-base (50 M parameters, bf16). Empty: cpu-small, or the run's own when resuming."),
     model: Literal["regression", "classification", "gan"] | None = Field(None, description="Model kind: L1 regression, rebalanced classification over the ab bins, or a PatchGAN. Empty: regression."),
@@ -109,4 +111,14 @@ def train_colorizer(
     overrides: dict | None = Field(None, description='Config overrides by section, e.g. {"train": {"batch_size": 8, "eval_every": 60}} (training/presets.py lists every key).'),
 ) -> dict:
     """Train a colorizer on DATA's shards into OUT (checkpoints, metrics.jsonl, samples/, bundle/)."""
+    if data == SAMPLE_DATA_ROOT and not _has_dataset(data):  # a fresh machine's run with no --param
+        get_run_logger().warning("no dataset in %s/: building the built-in sample dataset there first "
+                                 "(pass data=YOUR_DATA_ROOT to train on your own shards)", data)
+        from flows.build_dataset import build_dataset
+
+        build_dataset(out=data, size=128, val_fraction=0.1, part_size=16)  # as prefect.yaml's build-dataset/default
     return train_model_task(data, out, preset, model, steps, resume, overrides)
+
+
+def _has_dataset(data: str) -> bool:
+    return any((root / CARD_NAME).is_file() for root in (Path(data) / "shards", Path(data)))

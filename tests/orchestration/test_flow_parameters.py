@@ -3,6 +3,7 @@ are enums, bounds are enforced, and every default runs on the built-in sample.""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import get_args
 
 import pytest
@@ -54,3 +55,13 @@ def test_colorize_archive_with_no_parameters_colorizes_the_sample_with_the_shipp
     outputs = sorted(p.name for p in (tmp_path / "colorized" / "archive").iterdir() if p.is_file())
     inputs = sorted(p.name for p in (tmp_path / "data" / "sample-archive").glob("*.*"))
     assert outputs == inputs and len(outputs) == 8
+
+
+def test_train_colorizer_with_no_dataset_builds_the_sample_first(prefect_server, tmp_path, monkeypatch):
+    from flows.train_colorizer import train_colorizer
+
+    monkeypatch.chdir(tmp_path)  # a fresh machine: no data/ yet
+    result = train_colorizer(steps=2, overrides={"train": {"batch_size": 4, "eval_every": 2, "eval_images": 4,
+                                                           "checkpoint_every": 2, "cpu_threads": 1}})
+    assert (tmp_path / "data" / "shards" / "dataset.json").is_file()
+    assert result["step"] == 2 and (Path(result["bundle_dir"]) / "version.txt").is_file()
