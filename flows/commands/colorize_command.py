@@ -12,6 +12,7 @@ import argparse
 import json
 import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -69,25 +70,43 @@ def run(args: argparse.Namespace) -> int:
 
 def _every(seconds: int, colorize_archive, parameters: dict) -> int:
     """Run the flow, wait out the rest of the interval, repeat; a failed run is reported and retried
-    at the next tick (the ledger keeps what it finished). Ctrl-C or SIGTERM stops it, exit 0."""
-    previous = signal.signal(signal.SIGTERM, _interrupt)
+    at the next tick (the ledger keeps what it finished). Ctrl-C or SIGTERM stops it after the run in
+    progress (a second Ctrl-C stops at once), exit 0."""
+    from prefect.exceptions import TerminationSignal
+
+    stop = _StopRequest()
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        while True:
+        while not stop.requested.is_set():
             started = time.monotonic()
             try:
                 print(json.dumps(colorize_archive(**parameters)), flush=True)
             except ValueError as error:  # a user error (e.g. OUTPUT inside INPUT): no tick will fix it
                 print(f"error: {error}", file=sys.stderr)
                 return 2
+            except TerminationSignal:  # SIGTERM while Prefect's own handler held it: the run is marked crashed
+                break
             except Exception as error:
                 print(f"run failed, retrying in {seconds} s: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
-            time.sleep(max(0.0, seconds - (time.monotonic() - started)))
-    except KeyboardInterrupt:
-        print("stopped", file=sys.stderr)
-        return 0
+            stop.requested.wait(max(0.0, seconds - (time.monotonic() - started)))
+    except KeyboardInterrupt:  # the second Ctrl-C
+        pass
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    print("stopped", file=sys.stderr, flush=True)
+    return 0
 
 
-def _interrupt(signum, frame) -> None:
-    raise KeyboardInterrupt
+class _StopRequest:
+    """Signal handler: the first signal asks the loop to stop between runs (a run is never cut in
+    half by it), the second one interrupts."""
+
+    def __init__(self) -> None:
+        self.requested = threading.Event()
+
+    def __call__(self, signum: int, frame: object) -> None:
+        if self.requested.is_set():
+            raise KeyboardInterrupt
+        self.requested.set()
+        print("stopping after the run in progress (Ctrl-C again to stop now)", file=sys.stderr, flush=True)
