@@ -3,12 +3,7 @@ then renamed), and a re-run after the kill gives a complete zip holding each out
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import subprocess
-import sys
-import time
 import zipfile
 from pathlib import Path
 
@@ -16,21 +11,11 @@ from PIL import Image
 
 from inference.colorize_run import colorize_input, workspace_of
 from inference.colorizer import ColorizeSettings
-from inference.run_ledger import DONE, RunLedger
+from inference.run_ledger import RunLedger
 from tests.inference.conftest import archive_sample
+from tests.inference.killed_colorize import done_outputs, kill_after
 
 SETTINGS = ColorizeSettings(working_size=64)
-CHILD = """
-import sys, time
-from inference.colorize_run import colorize_input
-from inference.colorizer import ColorizeSettings
-colorize_input(sys.argv[1], sys.argv[2], sys.argv[3], ColorizeSettings(working_size=64), model_batch=1,
-               on_image=lambda entry: time.sleep(0.4))
-"""
-
-
-def _done(out: Path) -> dict[str, str]:
-    return {e.source: e.output for e in RunLedger(workspace_of(out)).entries().values() if e.status == DONE}
 
 
 def _assert_whole_or_absent(zip_path: Path) -> None:
@@ -46,30 +31,17 @@ def test_zip_output_survives_a_kill_and_resumes_complete(tiny_bundle, tmp_path):
         folder.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(photo, folder / photo.name)
     out = tmp_path / "colour.zip"
-    child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(source), str(out), str(tiny_bundle)],
-        cwd=Path(__file__).resolve().parents[2], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 150
-    try:
-        while time.monotonic() < deadline and child.poll() is None:
-            _assert_whole_or_absent(out)
-            if workspace_of(out).exists() and len(_done(out)) >= 3:
-                break
-            time.sleep(0.2)
-        assert child.poll() is None, f"child ended before the kill: {child.stderr.read().decode()[-2000:]}"
-        os.kill(child.pid, signal.SIGKILL)
-    finally:
-        child.wait(timeout=30)
+    kill_after(source, out, tiny_bundle, done_at_least=3, working_size=64, pause_s=0.4,
+               while_waiting=lambda: _assert_whole_or_absent(out))
     _assert_whole_or_absent(out)
-    killed_with = _done(out)
+    killed_with = done_outputs(out)
     assert 3 <= len(killed_with) < 10
     # What a kill during packing leaves: a hidden temporary beside the zip; the re-run clears it.
     (tmp_path / f".{out.name}.leftover.tmp").write_bytes(b"PK half a zip")
 
     report = colorize_input(source, out, tiny_bundle, SETTINGS)
     assert report.settled >= len(killed_with) and report.failed == 0
-    done = _done(out)
+    done = done_outputs(out)
     assert set(done) | {e.source for e in RunLedger(workspace_of(out)).entries().values()} == {
         p.relative_to(source).as_posix() for p in source.rglob("*") if p.is_file()}
     with zipfile.ZipFile(out) as packed:
