@@ -2,7 +2,7 @@
 decode+encode floor (no model), plus peak RSS over a 2,000-image zip (memory must stay flat), the
 first image's time (numba compile or cache load) and the full-resolution L and join alone.
 
-    python benchmarks/colorize.py [--model BUNDLE | --arch cpu-small] [--size 256] [--device cpu|cuda] [--out FILE]
+    python benchmarks/colorize.py [--model BUNDLE|default|fast | --arch cpu-small] [--size N] [--device cpu|cuda] [--out FILE]
 
 Inputs are generated: a real archive photo (../shared/data/bw-archive, else a synthetic scene)
 resized to each size and saved as sepia-toned JPEG q90, like a scanned print. Without --model a
@@ -37,7 +37,8 @@ from inference.full_res_lab import join_lightness_ab, lightness_of_rgb
 from inference.output_encoding import capture_metadata, encode_image
 from inference.output_target import DirectoryOutput
 from inference.run_ledger import RunLedger
-from inference.working_size import DEFAULT_WORKING_SIZE, working_shape
+from inference.default_model import resolve_bundle
+from inference.working_size import working_shape
 from preprocessing.image_loading import open_checked, to_rgb
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: the repo root too
@@ -186,9 +187,9 @@ def _status_mb(field: str) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", help="bundle folder (default: random weights of --arch)")
+    parser.add_argument("--model", help="bundle folder or shipped name (default, fast); default: random weights of --arch")
     parser.add_argument("--arch", choices=sorted(ARCHITECTURES), default="cpu-small")
-    parser.add_argument("--size", type=int, default=DEFAULT_WORKING_SIZE, help="working size")
+    parser.add_argument("--size", type=int, default=None, help="working size (default: the bundle's own, else 256)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--workers", type=int, default=2, help="decode/encode threads")
     parser.add_argument("--batch", type=int, default=4, help="model batch")
@@ -198,12 +199,13 @@ def main() -> int:
     parser.add_argument("--out")
     args = parser.parse_args()
     if args.rss_child:
-        print(json.dumps(rss_child(args.model, args.size, args.rss_images, args.device, args.workers, args.batch)))
+        print(json.dumps(rss_child(args.model, args.size or None, args.rss_images, args.device, args.workers, args.batch)))
         return 0
 
     root = Path(tempfile.mkdtemp(prefix="tintype-bench-colorize-"))
-    bundle = Path(args.model) if args.model else make_bundle(args.arch, root)
+    bundle = resolve_bundle(args.model) if args.model else make_bundle(args.arch, root)
     colorizer = Colorizer.from_bundle(bundle, ColorizeSettings(working_size=args.size), args.device)
+    size = colorizer.settings.working_size
     grey = base_picture()
     results: dict = {
         "machine": {"cpus": len(os.sched_getaffinity(0)), "torch_threads": torch.get_num_threads(), "device": args.device,
@@ -211,7 +213,7 @@ def main() -> int:
                     "load_average_at_start": [round(v, 2) for v in os.getloadavg()]},
         "model": {"bundle": str(bundle), "version": colorizer.version, "arch": None if args.model else args.arch,
                   "parameters": sum(p.numel() for p in colorizer.model.parameters())},
-        "working_size": args.size,
+        "working_size": size,
         "sizes": {},
     }
     warm = root / "warm"
@@ -224,10 +226,10 @@ def main() -> int:
     for label in SIZES:
         results["sizes"][label] = measure_size(label, colorizer, grey, root, args.workers, args.batch)
         print(label, json.dumps(results["sizes"][label]), file=sys.stderr)
-    results["full_res_stages_ms_one_thread"] = full_res_stages(grey, args.size)
+    results["full_res_stages_ms_one_thread"] = full_res_stages(grey, size)
     if not args.skip_rss:
         child = subprocess.run(
-            [sys.executable, __file__, "--rss-child", "--model", str(bundle), "--size", str(args.size), "--device", args.device,
+            [sys.executable, __file__, "--rss-child", "--model", str(bundle), "--size", str(size), "--device", args.device,
              "--rss-images", str(args.rss_images), "--workers", str(args.workers), "--batch", str(args.batch)],
             capture_output=True, text=True, check=True,
         )

@@ -32,9 +32,8 @@ from inference.colorize_run import (
     write_contact_sheet,
 )
 from inference.colorizer import ColorizeSettings
-from inference.default_model import default_bundle_path
+from inference.default_model import resolve_bundle
 from inference.preview_markdown import preview_markdown
-from inference.working_size import DEFAULT_WORKING_SIZE
 
 FAILURES_SHOWN = 50
 SAMPLE_ARCHIVE_DEFAULT = f"data/{SAMPLE_ARCHIVE}"  # what a run with no input colorizes (as the pipeline's default)
@@ -73,8 +72,8 @@ def contact_sheet_task(plan_path: str) -> str | None:
 def colorize_archive(
     input: str | None = Field(None, description="What to colorize: an image, a folder, a .zip, a .tar(.gz) or a list file (one path per line); in inbox mode the watched folder. Empty: the built-in black-and-white sample, written on demand into data/sample-archive."),
     output: str = Field("colorized/archive", description="Output folder (or a .zip): mirrors the input's layout; the ledger lives beside the outputs. Relative paths are under the worker's working directory."),
-    model: str | None = Field(None, description="Model bundle folder (e.g. runs/default/bundle). Empty: the shipped default model ($TINTYPE_MODEL overrides)."),
-    size: Annotated[int, Field(ge=32, le=4096)] = Field(DEFAULT_WORKING_SIZE, description="Working size: the longer side the model sees, in pixels; colour detail and speed, never sharpness."),
+    model: str | None = Field(None, description="Model bundle folder (e.g. runs/default/bundle), or a shipped model: default (quality) or fast (CPU speed). Empty: the shipped default model ($TINTYPE_MODEL overrides)."),
+    size: Annotated[int, Field(ge=32, le=4096)] | None = Field(None, description="Working size: the longer side the model sees, in pixels; colour detail and speed, never sharpness. Empty: the model's own (256 for the default model, 192 for fast)."),
     saturation: Annotated[float, Field(ge=0)] = Field(1.0, description="Multiplies the predicted colour."),
     temperature: Annotated[float, Field(gt=0)] | None = Field(None, description="Classification models: annealed-mean temperature. Empty: the bundle's own."),
     smoothing: Annotated[float, Field(ge=0)] = Field(0.0, description="Gaussian sigma of the colour, in working-size pixels (0: off)."),
@@ -90,7 +89,7 @@ def colorize_archive(
     settings = asdict(ColorizeSettings(working_size=size, saturation=saturation, temperature=temperature,
                                        smoothing_sigma=smoothing, force=force))
     input = input or sample_archive_task(SAMPLE_ARCHIVE_DEFAULT)
-    model = model or str(default_bundle_path())
+    model = str(resolve_bundle(model))
     check_no_overlap(Path(input), Path(output))  # a user error: fail now, not after retries
     plan_path = planned_with_cache(plan_task, input, output, batch_images)
     if inbox:

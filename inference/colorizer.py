@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +29,7 @@ from inference.contact_sheet import thumbnail
 from inference.full_res_lab import join_lightness_ab, lightness_of_grey, lightness_of_rgb
 from inference.gpu_join import join_on_device
 from inference.output_encoding import SourceMetadata, capture_metadata, encode_image
-from inference.working_size import DEFAULT_WORKING_SIZE, working_shape
+from inference.working_size import DEFAULT_WORKING_SIZE, bundle_working_size, working_shape
 from preprocessing.image_loading import DEFAULT_MAX_PIXELS, ImageSource, open_checked, to_rgb
 
 _GREY_MODES = {"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"}
@@ -37,7 +37,7 @@ _GREY_MODES = {"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"
 
 @dataclass(frozen=True)
 class ColorizeSettings:
-    working_size: int = DEFAULT_WORKING_SIZE  # longer side the model sees (see working_size.py)
+    working_size: int | None = None  # longer side the model sees; None: the bundle's own (see working_size.py)
     saturation: float = 1.0  # multiplies the predicted ab
     temperature: float | None = None  # classification models: annealed-mean T (None: the bundle's, 0.38)
     smoothing_sigma: float = 0.0  # Gaussian blur of ab, in working-size pixels (0: off)
@@ -101,7 +101,10 @@ class Colorizer:
         fold_batchnorm(model)
         self.model = model.to(memory_format=torch.channels_last)
         self.version = version
-        self.settings = settings or ColorizeSettings()
+        settings = settings or ColorizeSettings()
+        if settings.working_size is None:
+            settings = replace(settings, working_size=DEFAULT_WORKING_SIZE)
+        self.settings = settings
         self.device = torch.device(device)
 
     @classmethod
@@ -113,6 +116,9 @@ class Colorizer:
         if torch.device(device).type == "cpu":
             configure_torch_threads()
         loaded = load_bundle(bundle, device=device)
+        settings = settings or ColorizeSettings()
+        if settings.working_size is None:
+            settings = replace(settings, working_size=bundle_working_size(loaded.config))
         return cls(loaded.model, loaded.version, settings, device)
 
     def prepare(self, source: ImageSource, preview: bool = False) -> PreparedImage:
@@ -120,7 +126,7 @@ class Colorizer:
         image = open_checked(source, max_pixels=self.settings.max_pixels)
         metadata = capture_metadata(image)
         grey = image.mode in _GREY_MODES or (image.mode == "P" and _palette_is_grey(image))
-        upright = to_rgb(image)
+        upright = to_rgb(image, in_place=True)  # `image` is not used again: no full-size copy
         if grey:
             lightness = lightness_of_grey(np.asarray(upright.getchannel(0)))
             verdict = ColourVerdict(False, 0.0, 0.0)

@@ -4,12 +4,21 @@ The model runs on a copy whose LONGER side is `size` pixels (aspect kept, both s
 multiple of 16, the granularity every generator accepts). Its ab is then upsampled to the original
 size and joined to the original, full-resolution L, so the working size trades colour detail and
 speed, never sharpness. The default, 256, is the resolution the training shards are built at.
+
+A bundle may name its own working size (`"working_size"` in its config.json): the fast CPU model in
+models/fast runs at 192, where it stays within 3x of the decode+encode floor on 2 cores. An explicit
+size (`--size`, the flow's `size`) always wins.
 """
 
 from __future__ import annotations
 
 DEFAULT_WORKING_SIZE = 256
 GRANULE = 16
+
+
+def bundle_working_size(config: dict) -> int:
+    """The working size a bundle asks for, else the default."""
+    return int(config.get("working_size") or DEFAULT_WORKING_SIZE)
 
 
 def round_to_granule(value: float) -> int:

@@ -18,6 +18,11 @@ def annealed_mean(logits: torch.Tensor, centres: torch.Tensor, temperature: floa
     """logits (N, Q, h, w), centres (Q, 2) -> ab (N, 2, h, w)."""
     if temperature <= 0:
         raise ValueError(f"temperature must be > 0, got {temperature}")
+    if logits.dim() == 4 and logits.is_contiguous(memory_format=torch.channels_last) and not logits.is_contiguous():
+        # channels_last logits (the Colorizer's layout): softmax over the innermost axis and one matrix
+        # product, 2x faster on CPU than the NCHW einsum on the same memory; same numbers.
+        probabilities = torch.softmax(logits.permute(0, 2, 3, 1).float() / temperature, dim=-1)
+        return (probabilities @ centres.to(probabilities.dtype)).permute(0, 3, 1, 2)
     probabilities = torch.softmax(logits.float() / temperature, dim=1)
     return torch.einsum("nqhw,qc->nchw", probabilities, centres.to(probabilities.dtype))
 

@@ -48,6 +48,7 @@ def generator_config(kind: str, card: dict[str, Any] | None = None, **overrides:
 def build_model(config: dict[str, Any]) -> nn.Module:
     """Generator from its config (unknown keys are an error, so a typo never passes silently)."""
     options = {**DEFAULT_GENERATOR, **config}
+    options.pop("working_size", None)  # an inference hint stored beside the architecture (inference/working_size.py)
     kind = options.pop("kind")
     if kind not in MODEL_KINDS:
         raise ValueError(f"unknown model kind {kind!r}; known: {', '.join(MODEL_KINDS)}")

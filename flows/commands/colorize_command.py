@@ -16,8 +16,7 @@ import threading
 import time
 from pathlib import Path
 
-from inference.default_model import default_bundle_path
-from inference.working_size import DEFAULT_WORKING_SIZE
+from inference.default_model import default_bundle_path, resolve_bundle
 
 DEFAULT_MODEL = str(default_bundle_path())
 
@@ -26,9 +25,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("colorize", help="colorize an image, folder, .zip, .tar(.gz) or list file (the colorize-archive flow)")
     parser.add_argument("input", metavar="INPUT", help="image file, folder, .zip, .tar/.tar.gz or list file (.txt: one path per line)")
     parser.add_argument("output", metavar="OUTPUT", help="output folder, or a .zip; the ledger lives beside the outputs")
-    parser.add_argument("--model", default=DEFAULT_MODEL, help="model bundle folder (default: $TINTYPE_MODEL, else the shipped model in models/default)")
-    parser.add_argument("--size", type=int, default=DEFAULT_WORKING_SIZE,
-                        help=f"working size: longer side the model sees, in pixels (default {DEFAULT_WORKING_SIZE})")
+    parser.add_argument("--model", default=DEFAULT_MODEL,
+                        help="model bundle folder, or a shipped model: default (quality) or fast (CPU speed) "
+                             "(default: $TINTYPE_MODEL, else models/default)")
+    parser.add_argument("--size", type=int, default=None,
+                        help="working size: longer side the model sees, in pixels (default: the model's own; 256 for "
+                             "the default model, 192 for fast)")
     parser.add_argument("--saturation", type=float, default=1.0, help="multiply the predicted colour (default 1.0)")
     parser.add_argument("--temperature", type=float, default=None, help="classification models: annealed-mean T (default: the model's)")
     parser.add_argument("--smoothing", type=float, default=0.0, help="Gaussian sigma for the colour, in working pixels (default 0: off)")
@@ -41,6 +43,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    args.model = str(resolve_bundle(args.model))
     if not (Path(args.model) / "version.txt").is_file():
         print(f"error: no model bundle at {args.model} (pass --model BUNDLE, e.g. RUN/bundle from `tintype train`)", file=sys.stderr)
         return 2

@@ -4,7 +4,10 @@ Run on the GPU host from the repository root (the dataset itself was built on th
 build-dataset flow; see MODEL_CARD.md):
 
     python models/default/recipe.py --images PACK --eval-images BSDS_VAL --work /tmp/work --out OUT \
-        --steps 12000 [--calibrate]
+        --steps 12000 [--variants default,l1-baseline] [--model '{"width": 8, ...}']
+
+`--model` overrides the generator's architecture (the fast CPU model in models/fast was made this way,
+with `--variants default`); without `--eval-images` the training set's own val split is evaluated.
 
 It builds Lab shards from PACK (the clean, kept images), trains the chosen variant (rebalanced
 classification) and the plain L1 regression baseline side by side with the same budget, evaluates both
@@ -29,25 +32,27 @@ from preprocessing.shard_build import build_shards
 from preprocessing.shard_plan import ShardSettings
 
 MODEL = {"width": 32, "depth": 4, "blocks_per_level": 1, "norm": "batch", "attention": True, "global_context": True}
+CUDA = torch.cuda.is_available()
 VARIANTS = {"default": "classification", "l1-baseline": "regression"}
 
 
-def train_settings(steps: int, eval_dir: str) -> dict:
+def train_settings(steps: int, eval_dir: str, batch_size: int = 64, workers: int = 7) -> dict:
     return {
-        "steps": steps, "batch_size": 64, "crop": 128, "lr": 1e-3, "warmup_steps": min(500, steps // 10),
-        "ema_decay": 0.999, "regression_loss": "l1", "workers": 7, "shuffle_buffer": 2000,
+        "steps": steps, "batch_size": batch_size, "crop": 128, "lr": 1e-3, "warmup_steps": min(500, steps // 10),
+        "ema_decay": 0.999, "regression_loss": "l1", "workers": workers, "shuffle_buffer": 2000,
         "epoch_batches": 1000, "log_every": 100, "checkpoint_every": 2000, "eval_every": steps,
-        "eval_images": 100, "eval_data": eval_dir, "eval_split": "val", "precision": "bf16",
-        "channels_last": True, "compile": False, "device": "cuda",
+        "eval_images": 100, "eval_data": eval_dir, "eval_split": "val", "precision": "bf16" if CUDA else "fp32",
+        "channels_last": True, "compile": False, "device": "cuda" if CUDA else "cpu",  # CPU: a smoke run only
     }
 
 
-def run_variant(name: str, shards: str, work: str, steps: int, eval_dir: str) -> None:
+def run_variant(name: str, shards: str, work: str, steps: int, eval_dir: str, model: dict, batch_size: int,
+                workers: int) -> None:
     from training.train_loop import train
 
     started = time.perf_counter()
     result = train(shards, Path(work) / f"run-{name}", preset="gpu-base", kind=VARIANTS[name], steps=steps,
-                   resume=True, overrides={"model": MODEL, "train": train_settings(steps, eval_dir)})
+                   resume=True, overrides={"model": model, "train": train_settings(steps, eval_dir, batch_size, workers)})
     summary = {"variant": name, "kind": VARIANTS[name], "steps": result.step, "seconds": time.perf_counter() - started,
                "metrics": result.metrics}
     (Path(work) / f"result-{name}.json").write_text(json.dumps(summary, indent=1, default=str))
@@ -73,33 +78,46 @@ def half_precision_bundle(bundle: Path, target: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--images", required=True)
-    parser.add_argument("--eval-images", required=True)
+    parser.add_argument("--eval-images", help="evaluation folder (default: the training shards' val split)")
     parser.add_argument("--work", required=True)
     parser.add_argument("--out", required=True)
     parser.add_argument("--steps", type=int, default=12000)
-    parser.add_argument("--workers", type=int, default=14)
+    parser.add_argument("--workers", type=int, default=14, help="shard-building processes; half of them load data per variant")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--variants", default=",".join(VARIANTS), help=f"comma-separated, of {', '.join(VARIANTS)}")
+    parser.add_argument("--model", type=json.loads, default={}, help="JSON overrides of the generator architecture")
     args = parser.parse_args()
+    variants = [name for name in args.variants.split(",") if name]
+    unknown = sorted(set(variants) - set(VARIANTS))
+    if unknown:
+        parser.error(f"unknown variants {unknown}; known: {', '.join(VARIANTS)}")
+    model = {**MODEL, **args.model}
     work, out = Path(args.work), Path(args.out)
     work.mkdir(parents=True, exist_ok=True)
     out.mkdir(parents=True, exist_ok=True)
 
     started = time.perf_counter()
     train_card = build_shards(args.images, work / "shards", ShardSettings(short_side=128, val_fraction=0.03, part_size=400), workers=args.workers)
-    eval_card = build_shards(args.eval_images, work / "bsds-val", ShardSettings(short_side=256, val_fraction=0.9999), workers=args.workers)
+    eval_dir = work / "shards"
+    eval_card = None
+    if args.eval_images:
+        eval_dir = work / "bsds-val"
+        eval_card = build_shards(args.eval_images, eval_dir, ShardSettings(short_side=256, val_fraction=0.9999), workers=args.workers)
     shard_seconds = time.perf_counter() - started
     print(f"shards in {shard_seconds:.0f} s: {train_card}, {eval_card}", flush=True)
 
     context = multiprocessing.get_context("spawn")
-    runs = [context.Process(target=run_variant, args=(name, str(work / "shards"), str(work), args.steps, str(work / "bsds-val")))
-            for name in VARIANTS]
+    runs = [context.Process(target=run_variant, args=(name, str(work / "shards"), str(work), args.steps, str(eval_dir), model, args.batch_size,
+                                                       max(1, args.workers // 2)))
+            for name in variants]
     for run in runs:
         run.start()
     for run in runs:
         run.join()
 
     report = {"gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None, "torch": torch.__version__,
-              "shard_seconds": shard_seconds, "train_card": json.loads(Path(train_card).read_text())["totals"], "variants": {}}
-    for name in VARIANTS:
+              "model": model, "shard_seconds": shard_seconds, "train_card": json.loads(Path(train_card).read_text())["totals"], "variants": {}}
+    for name in variants:
         result_path = work / f"result-{name}.json"
         if result_path.exists():
             result = json.loads(result_path.read_text())

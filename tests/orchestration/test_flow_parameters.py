@@ -35,7 +35,10 @@ def test_choices_and_bounds_reach_the_form_and_the_run():
     assert set(get_args(CodecName)) == set(CODEC_KEYS)
     schema = parameter_schema_from_entrypoint(str(PROJECT_ROOT / "flows/colorize_archive.py:colorize_archive")).model_dump_for_openapi()
     assert schema["properties"]["device"]["enum"] == ["cpu", "cuda"]
-    assert schema["properties"]["size"]["minimum"] == 32
+    size_choices = schema["properties"]["size"].get("anyOf", [schema["properties"]["size"]])
+    assert [choice.get("minimum") for choice in size_choices if choice.get("type") == "integer"] == [32]
+    with pytest.raises(ParameterTypeError):
+        colorize_archive.validate_parameters({"size": 8})
     with pytest.raises(ParameterTypeError):
         build_dataset.validate_parameters({"size": 8})
     with pytest.raises(ParameterTypeError):
