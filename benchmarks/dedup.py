@@ -16,6 +16,7 @@ Prints one JSON document (and writes it to --out).
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import multiprocessing
 import os
@@ -91,7 +92,8 @@ def _rates(count: int, seconds: float, cpu_seconds: float) -> dict:
 def _hashing_part_of_cleaning(path: str) -> int:
     """What the dedup step needs from the cleaning path: validation's full decode (ICC, EXIF, RGB),
     the pixel sha256 and the pHash of the shared reduction; no colour statistics."""
-    image = validate_image(path).image
+    with open(path, "rb") as handle:  # as analyse_image reads: once, then decodes from memory
+        image = validate_image(io.BytesIO(handle.read())).image
     pixel_sha256(image)
     return phash(shared_reduction(image))
 

@@ -9,12 +9,11 @@ silently train on a thumbnail of something else; a single-frame GIF is validated
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from PIL import Image
 
 from preprocessing.image_errors import ImageRejected
-from preprocessing.image_loading import DEFAULT_MAX_PIXELS, open_checked, to_rgb
+from preprocessing.image_loading import DEFAULT_MAX_PIXELS, ImageSource, open_checked, to_rgb
 
 
 @dataclass(frozen=True)
@@ -32,7 +31,7 @@ class ValidImage:
     source_format: str
 
 
-def validate_image(path: str | Path, limits: ValidationLimits = ValidationLimits()) -> ValidImage:
+def validate_image(path: ImageSource, limits: ValidationLimits = ValidationLimits()) -> ValidImage:
     """Decode and normalise `path`, or raise ImageRejected(reason) with reason one of
     corrupt, too-large, too-small, bad-aspect, animated."""
     stored = open_checked(path, max_pixels=limits.max_pixels)

@@ -2,9 +2,12 @@
 beside the gray baseline.
 
     python models/default/evaluate.py --bundle models/default --shards SHARDS [--split val] \
-        [--temperatures 0.38,0.75] [--saturations 1.0,0.7] [--limit N] [--grid grid.png] [--out metrics.json]
+        [--temperatures 0.38,0.75] [--saturations 1.0,0.7] [--working-size N] [--limit N] [--grid grid.png] \
+        [--out metrics.json]
 
-Saturation scales the predicted ab, exactly as the Colorizer's saturation knob does.
+Saturation scales the predicted ab, exactly as the Colorizer's saturation knob does. `--working-size N`
+runs the model as the Colorizer does: on L shrunk to N px on its longer side, its ab upsampled back
+and joined to the full L (0, the default: the model sees the shard image as it is).
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ import json
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 
+from inference.working_size import working_shape
 from preprocessing.dataset_card import read_card
 from training.bundle import load_bundle
 from training.evaluation import evaluate, gray_predictor
@@ -32,6 +37,7 @@ def main() -> None:
     parser.add_argument("--temperatures", default="", help="comma-separated; empty: the bundle's own")
     parser.add_argument("--saturations", default="1.0", help="comma-separated ab scale factors")
     parser.add_argument("--limit", type=int, help="at most this many images")
+    parser.add_argument("--working-size", type=int, default=0, help="the Colorizer's working size (0: the image's own)")
     parser.add_argument("--grid", help="sample grid PNG for the first setting")
     parser.add_argument("--out")
     args = parser.parse_args()
@@ -40,14 +46,20 @@ def main() -> None:
     card = read_card(args.shards)
     gray = evaluate(gray_predictor, args.shards, card, args.split, limit=args.limit)
     print(json.dumps({"setting": "gray", **gray}), flush=True)
-    report = {"bundle": bundle.version, "shards": args.shards, "split": args.split, "gray": gray, "model": {}}
+    report = {"bundle": bundle.version, "shards": args.shards, "working_size": args.working_size or None, "split": args.split, "gray": gray, "model": {}}
     first = True
     for temperature in _numbers(args.temperatures):
         for saturation in _numbers(args.saturations):
             scale = 1.0 if saturation is None else saturation
 
             def predict(lightness: torch.Tensor, t=temperature, s=scale) -> torch.Tensor:
-                return bundle.model.predict_ab(lightness, temperature=t) * s
+                if not args.working_size:
+                    return bundle.model.predict_ab(lightness, temperature=t) * s
+                height, width = lightness.shape[-2:]
+                shape = working_shape(width, height, args.working_size)
+                small = F.interpolate(lightness, size=shape, mode="bilinear", align_corners=False, antialias=True)
+                ab = bundle.model.predict_ab(small, temperature=t)
+                return F.interpolate(ab, size=(height, width), mode="bilinear", align_corners=False) * s
 
             setting = f"T={temperature},s={scale}"
             grid = args.grid if first else None

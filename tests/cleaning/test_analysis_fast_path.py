@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from preprocessing.chroma_statistics import chroma_statistics, small_copy
-from preprocessing.image_analysis import analyse_image, pixel_sha256, shared_reduction
+from preprocessing.image_analysis import analyse_image, packed_pixel_chunks, pixel_sha256, shared_reduction
 from preprocessing.image_loading import load_rgb
 from preprocessing.lab_numpy import srgb_to_lab
 from preprocessing.perceptual_hash import hamming, phash
@@ -49,6 +49,15 @@ def test_vectorised_statistics_equal_the_plain_definition(photos):
 def test_pixel_hash_of_the_image_equals_that_of_its_array(photos):
     for image in photos[:6]:
         assert pixel_sha256(image) == pixel_sha256(np.asarray(image))
+
+
+def test_packed_chunks_are_exactly_tobytes(photos):
+    # several chunks (a 3000 px wide image packs in 12 kB rows, 64 kB blocks), odd widths, gray and RGB
+    wide = photos[0].resize((3001, 487))
+    for image in (wide, wide.convert("L"), photos[1], photos[2].crop((0, 0, 33, 17))):
+        chunks = list(packed_pixel_chunks(image))
+        assert b"".join(chunks) == image.tobytes()
+    assert len(list(packed_pixel_chunks(wide))) > 1
 
 
 def test_shared_reduction_keeps_the_phash_close(photos):
