@@ -5,7 +5,7 @@
 
 The chroma gain and the working size go into config.json (the model applies the gain; the Colorizer
 takes the working size unless the user passes one), the version names both, and metrics.json keeps
-the calibration and evaluation reports that chose them. The output folder is replaced atomically.
+the calibration and evaluation reports that chose them. Other files in the folder are left alone.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from pathlib import Path
 
 
 def package(bundle_tar: Path, gain: float, working_size: int, reports: dict, out: Path) -> str:
+    out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     with tarfile.open(bundle_tar) as archive:
         for member in archive.getmembers():
@@ -37,14 +38,12 @@ def package(bundle_tar: Path, gain: float, working_size: int, reports: dict, out
     metrics = json.loads((staging / "metrics.json").read_text())
     metrics.update(version=version, chroma_gain=gain, working_size=working_size, **reports)
     (staging / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
-    staging.chmod(0o755)
-    if out.exists():
-        retired = out.with_name(f".{out.name}.old-{os.getpid()}")
-        os.replace(out, retired)
-        os.replace(staging, out)
-        shutil.rmtree(retired)
-    else:
-        os.replace(staging, out)
+    # The folder also holds the card and this script: replace the bundle's files one by one (each
+    # rename is atomic), weights last, so a reader never pairs new settings with a missing file.
+    out.mkdir(parents=True, exist_ok=True)
+    for name in sorted(item.name for item in staging.iterdir() if item.name != "weights.pt") + ["weights.pt"]:
+        os.replace(staging / name, out / name)
+    staging.rmdir()
     return version
 
 
@@ -61,7 +60,6 @@ def main() -> None:
                                                                    ("bsds500_val", args.evaluation)) if path}
     for report in reports.values():
         report.pop("shards", None)  # a path on the machine that made it
-    args.out.parent.mkdir(parents=True, exist_ok=True)
     print(package(args.bundle_tar, args.gain, args.working_size, reports, args.out))
 
 
