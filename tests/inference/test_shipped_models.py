@@ -68,3 +68,22 @@ def test_shipped_model_beats_nothing_on_bsds500_photos(name):
 
 def _psnr(a: np.ndarray, b: np.ndarray) -> float:
     return float(10 * np.log10(255.0**2 / np.mean((a - b) ** 2)))
+
+
+def test_colorize_command_takes_the_shipped_name_fast(prefect_server, tmp_path):
+    """`tintype colorize IN OUT --model fast`: the flow runs with models/fast at its own working size."""
+    from flows.cli import main
+    from inference.colorize_run import workspace_of
+    from inference.run_ledger import RunLedger
+
+    fast = _shipped("fast")
+    source = tmp_path / "prints"
+    source.mkdir()
+    for path in sorted(shared_folder("bw-archive").glob("*.jpg"))[:2]:
+        (source / path.name).write_bytes(path.read_bytes())
+    out = tmp_path / "colour"
+    assert main(["colorize", str(source), str(out), "--model", "fast"]) == 0
+    entries = list(RunLedger(workspace_of(out)).entries().values())
+    assert len(entries) == 2 and {entry.status for entry in entries} == {"done"}
+    assert {entry.model_version for entry in entries} == {fast.version}
+    assert all((out / entry.output).is_file() for entry in entries)
