@@ -44,7 +44,8 @@ bench: setup
 	$(BIN)/python benchmarks/train.py --out bench-out/train.json
 	$(BIN)/python benchmarks/dedup.py --out bench-out/dedup.json
 	$(BIN)/python benchmarks/colour_filter_calibration.py --out bench-out/colour_filter.json
-	$(BIN)/python benchmarks/colorize.py --out bench-out/colorize.json
+	$(BIN)/python benchmarks/colorize.py --model default --out bench-out/colorize-default.json
+	$(BIN)/python benchmarks/colorize.py --model fast --out bench-out/colorize-fast.json
 	$(BIN)/python benchmarks/studio.py --out bench-out/studio.json
 
 clean:
