@@ -92,7 +92,8 @@ def smooth_ab(ab: torch.Tensor, sigma: float) -> torch.Tensor:
 
 class Colorizer:
     def __init__(
-        self, model: nn.Module, version: str, settings: ColorizeSettings | None = None, device: str = "cpu"
+        self, model: nn.Module, version: str, settings: ColorizeSettings | None = None, device: str = "cpu",
+        working_size: int = DEFAULT_WORKING_SIZE,
     ) -> None:
         # The Colorizer takes the model over for inference: eval mode, BatchNorm folded into the
         # convolutions (~8% of the CPU time, exact to ~1e-5), and channels_last, on which oneDNN / cuDNN
@@ -102,8 +103,8 @@ class Colorizer:
         self.model = model.to(memory_format=torch.channels_last)
         self.version = version
         settings = settings or ColorizeSettings()
-        if settings.working_size is None:
-            settings = replace(settings, working_size=DEFAULT_WORKING_SIZE)
+        if settings.working_size is None:  # left open: the bundle's own (`from_bundle` passes it)
+            settings = replace(settings, working_size=working_size)
         self.settings = settings
         self.device = torch.device(device)
 
@@ -116,10 +117,7 @@ class Colorizer:
         if torch.device(device).type == "cpu":
             configure_torch_threads()
         loaded = load_bundle(bundle, device=device)
-        settings = settings or ColorizeSettings()
-        if settings.working_size is None:
-            settings = replace(settings, working_size=bundle_working_size(loaded.config))
-        return cls(loaded.model, loaded.version, settings, device)
+        return cls(loaded.model, loaded.version, settings, device, bundle_working_size(loaded.config))
 
     def prepare(self, source: ImageSource, preview: bool = False) -> PreparedImage:
         """Decode and measure one input (thread-safe; raises ImageRejected for bombs and corrupt data)."""

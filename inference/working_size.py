@@ -6,7 +6,7 @@ size and joined to the original, full-resolution L, so the working size trades c
 speed, never sharpness. The default, 256, is the resolution the training shards are built at.
 
 A bundle may name its own working size (`"working_size"` in its config.json): the fast CPU model in
-models/fast runs at 192, where it stays within 3x of the decode+encode floor on 2 cores. An explicit
+models/fast runs at 160, where it stays within 3x of the decode+encode floor on 2 cores. An explicit
 size (`--size`, the flow's `size`) always wins.
 """
 

@@ -30,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "(default: $TINTYPE_MODEL, else models/default)")
     parser.add_argument("--size", type=int, default=None,
                         help="working size: longer side the model sees, in pixels (default: the model's own; 256 for "
-                             "the default model, 192 for fast)")
+                             "the default model, 160 for fast)")
     parser.add_argument("--saturation", type=float, default=1.0, help="multiply the predicted colour (default 1.0)")
     parser.add_argument("--temperature", type=float, default=None, help="classification models: annealed-mean T (default: the model's)")
     parser.add_argument("--smoothing", type=float, default=0.0, help="Gaussian sigma for the colour, in working pixels (default 0: off)")
