@@ -84,7 +84,7 @@ def create_app(config: StudioConfig) -> FastAPI:
         if chosen is None:
             return _bad_request("that model bundle is no longer available: reload the page", 404, "unknown-model")
         try:
-            size = int(working_size) if working_size else config.default_working_size
+            size = int(working_size) if working_size else chosen.working_size
             sat = float(saturation) if saturation else 1.0
         except ValueError:
             return _bad_request("working size must be a whole number and saturation a number")
@@ -129,7 +129,7 @@ def create_app(config: StudioConfig) -> FastAPI:
     def studio_config() -> dict:
         offered = bundles()
         return {
-            "models": [{"id": e.id, "label": e.label, "version": e.version} for e in offered],
+            "models": [{"id": e.id, "label": e.label, "version": e.version, "working_size": e.working_size} for e in offered],
             "no_model_message": None if offered else NO_MODEL_MESSAGE,
             "working_size": {"default": config.default_working_size, "min": MIN_WORKING_SIZE, "max": MAX_WORKING_SIZE},
             "saturation": {"default": 1.0, "min": MIN_SATURATION, "max": MAX_SATURATION},

@@ -11,6 +11,8 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from inference.working_size import bundle_working_size
+from preprocessing.atomic_files import read_json
 from training.bundle import BUNDLE_FILES
 
 SEARCH_DEPTH = 3  # models/<name>/bundle, models/<run>/<name>/bundle ...
@@ -22,6 +24,7 @@ class BundleEntry:
     path: Path
     version: str
     label: str
+    working_size: int  # the bundle's own (config.json), the knob's starting value when it is picked
 
 
 def is_bundle(folder: Path) -> bool:
@@ -35,7 +38,9 @@ def _entry(folder: Path, root: Path | None) -> BundleEntry:
         label = str(resolved.relative_to(root.resolve())) if root else str(folder)
     except ValueError:
         label = str(folder)
-    return BundleEntry(hashlib.sha256(str(resolved).encode()).hexdigest()[:12], resolved, version, f"{label} ({version})")
+    working_size = bundle_working_size(read_json(resolved / "config.json"))
+    return BundleEntry(hashlib.sha256(str(resolved).encode()).hexdigest()[:12], resolved, version, f"{label} ({version})",
+                       working_size)
 
 
 def _bundles_under(root: Path, depth: int) -> list[Path]:

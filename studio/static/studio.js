@@ -37,7 +37,8 @@ async function loadConfig() {
   for (const [id, knob] of [["working-size", config.working_size], ["saturation", config.saturation]]) {
     const input = $(id);
     if (!input.dataset.ready) {
-      Object.assign(input, { min: knob.min, max: knob.max, value: knob.default });
+      const start = id === "working-size" && config.models.length ? config.models[0].working_size : knob.default;
+      Object.assign(input, { min: knob.min, max: knob.max, value: start });
       input.dataset.ready = "1";
     }
     input.dispatchEvent(new Event("input"));
@@ -177,6 +178,13 @@ function setup() {
     $("divider").style.left = `${position}%`;
   });
   $("model").addEventListener("focus", loadConfig);  // a bundle trained meanwhile shows up
+  $("model").addEventListener("change", (e) => {  // each bundle starts at its own working size
+    const chosen = config.models.find((m) => m.id === e.target.value);
+    if (chosen) {
+      $("working-size").value = chosen.working_size;
+      $("working-size").dispatchEvent(new Event("input"));
+    }
+  });
   loadConfig().catch((error) => showError(`cannot reach the studio server: ${error.message}`));
 }
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 import io
 import subprocess
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 import requests
 from PIL import Image
 
+from inference.default_model import MODELS_DIR
 from preprocessing.image_loading import load_rgb
-from tests.studio.conftest import TINTYPE, UPLOAD_LIMIT_MB
+from tests.studio.conftest import TINTYPE, UPLOAD_LIMIT_MB, StudioProcess
 from tests.studio.hostile_uploads import not_an_image, oversized_jpeg_lookalike, png_bomb
 
 
@@ -137,3 +139,23 @@ def test_studio_without_a_model_says_so(empty_studio):
 def test_cli_refuses_a_missing_bundle(tmp_path):
     done = subprocess.run([str(TINTYPE), "studio", "--model", str(tmp_path / "nothing")], capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "no model bundle at" in done.stderr
+
+
+def test_each_shipped_bundle_runs_at_its_own_working_size(tmp_path, bw_archive_dir):
+    """The shipped models folder offered: the page learns each bundle's working size, and a job that
+    names no size runs at the chosen bundle's (160 for fast, 256 for default)."""
+    if not all((MODELS_DIR / name / "version.txt").is_file() for name in ("default", "fast")):
+        pytest.skip("the shipped models are not in this checkout")
+    server = StudioProcess(tmp_path, "--models-dir", str(MODELS_DIR), "--work-dir", str(tmp_path / "work"))
+    try:
+        models = requests.get(f"{server.url}api/config", timeout=10).json()["models"]
+        sizes = {Path(m["label"].split(" ")[0]).name: m["working_size"] for m in models}
+        assert sizes["fast"] == 160 and sizes["default"] == 256, models
+        fast = next(m for m in models if m["label"].startswith("fast"))
+        photo = _archive_photos(bw_archive_dir, ".jpg", 1)[0].read_bytes()
+        answer = _post(server, photo, model=fast["id"])
+        assert answer.status_code == 202, answer.text
+        seen = _wait(server, answer.json()["id"])
+        assert seen[-1]["state"] == "done" and seen[-1]["working_size"] == 160, seen[-1]
+    finally:
+        server.stop()

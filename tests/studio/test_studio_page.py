@@ -6,12 +6,14 @@ import io
 import os
 
 import numpy as np
+import pytest
 import requests
 from PIL import Image
 
+from inference.default_model import MODELS_DIR
 from preprocessing.image_loading import load_rgb
 from preprocessing.lab_numpy import srgb_to_lab
-from tests.studio.conftest import REPO, UPLOAD_LIMIT_MB, drive_page
+from tests.studio.conftest import REPO, UPLOAD_LIMIT_MB, StudioProcess, drive_page
 from tests.studio.hostile_uploads import not_an_image, oversized_jpeg_lookalike, png_bomb
 
 # Tests never rewrite tracked files; TINTYPE_UPDATE_SCREENSHOT=1 refreshes the one in docs/.
@@ -86,3 +88,17 @@ def test_page_says_when_there_is_no_model(empty_studio, e2e_driver):
     assert "No model bundle found" in findings["sample_error"]
     assert not findings["external_requests"]
     assert empty_studio.alive()
+
+
+def test_working_size_knob_follows_the_chosen_bundle(e2e_driver, tmp_path):
+    """The shipped models folder offered: picking a bundle moves the knob to that bundle's size."""
+    if not all((MODELS_DIR / name / "version.txt").is_file() for name in ("default", "fast")):
+        pytest.skip("the shipped models are not in this checkout")
+    server = StudioProcess(tmp_path, "--models-dir", str(MODELS_DIR), "--work-dir", str(tmp_path / "work"))
+    try:
+        findings = drive_page(e2e_driver, server.url, MODE="models")
+    finally:
+        server.stop()
+    assert findings["sizes"] == {"default": ["256", "256"], "fast": ["160", "160"]}, findings
+    assert findings["first_size"] == findings["sizes"][next(iter(findings["sizes"]))][0]
+    assert not findings["console_errors"] and not findings["external_requests"]

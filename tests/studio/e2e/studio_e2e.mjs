@@ -1,5 +1,5 @@
 // Drives the studio page in the system's headless Chromium and prints one JSON line of findings.
-// Env: STUDIO_URL, CHROMIUM, MODE (full | no-model), and for full: PHOTOS (two paths, |-separated), NOT_IMAGE, BOMB, BIG_FILE,
+// Env: STUDIO_URL, CHROMIUM, MODE (full | no-model | models), and for full: PHOTOS (two paths, |-separated), NOT_IMAGE, BOMB, BIG_FILE,
 // OUT_DIR (the download is saved there), SCREENSHOT (raw PNG of the page), SATURATION.
 import { chromium } from "playwright-core";
 
@@ -27,7 +27,16 @@ try {
     return box.textContent();
   };
 
-  if (env.MODE === "no-model") {
+  if (env.MODE === "models") {  // the working-size knob follows the chosen bundle
+    findings.first_size = await page.locator("#working-size").inputValue();
+    findings.sizes = {};
+    for (const option of await page.locator("#model option").all()) {
+      const [label, value] = [await option.textContent(), await option.getAttribute("value")];
+      await page.locator("#model").selectOption(value);
+      findings.sizes[label.split(" ")[0]] = [await page.locator("#working-size").inputValue(),
+                                            await page.locator("#working-size-value").textContent()];
+    }
+  } else if (env.MODE === "no-model") {
     await page.locator("#no-model").waitFor({ state: "visible" });
     findings.banner = await page.locator("#no-model").textContent();
     findings.sample_error = await errorAfter(() => page.locator("#samples button").first().click());
