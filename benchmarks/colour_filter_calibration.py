@@ -1,20 +1,19 @@
 """Colour filter calibration run over ../shared/data: rejection and keep rates of the three folders, and
-precision and recall on the hand-checked sample in tests/cleaning/colour_labels.csv.
+precision and recall on the hand-checked samples (tests/cleaning/colour_labels.csv, drawn at the
+boundary, and colour_labels_uniform.csv, a uniform sample of caltech101 that estimates its rates).
 
     python benchmarks/colour_filter_calibration.py [--data ../shared/data] [--workers 2] [--out result.json]
                                                    [--records statistics.json]
 
 Prints one JSON document (and writes it to --out). "Positive" is monochrome: precision is the share of
 rejected sample images that are monochrome by eye, recall the share of monochrome ones rejected. The
-sample is split in two halves by a hash of the path (`half_of`); the thresholds in
-preprocessing/colour_filter.py were chosen on half "fit", so half "holdout" is an out-of-sample check.
+classifier was fitted on these same labels (benchmarks/colour_classifier_fit.py), so these rates are
+in-sample; its out-of-fold rates are in preprocessing/monochrome_classifier.json.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-import hashlib
 import json
 import multiprocessing
 import sys
@@ -23,31 +22,20 @@ from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from preprocessing.image_analysis import analyse_image
-from preprocessing.image_inventory import iter_image_files
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.colour_labels import UNIFORM_LABELS, half_of, is_ambiguous, read_labels  # noqa: E402
+from preprocessing.image_analysis import analyse_image  # noqa: E402
+from preprocessing.image_inventory import iter_image_files  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
-LABELS = ROOT / "tests" / "cleaning" / "colour_labels.csv"
 FOLDERS = ("bw-archive", "bsds500", "caltech101")
 
 
 def _verdict(path: str) -> dict:
     record = analyse_image(path, "-")
-    keep = ("reason", "source_mode", "chroma", "colourfulness")
+    keep = ("reason", "source_mode", "chroma", "colourfulness", "monochrome_score")
     return {"path": path, **{key: record.get(key) for key in keep}}
-
-
-def read_labels(path: Path = LABELS) -> dict[str, tuple[str, str]]:
-    """relative path -> (label, note)."""
-    with open(path, encoding="utf-8") as handle:
-        rows = csv.DictReader(line for line in handle if not line.startswith("#"))
-        return {row["path"]: (row["label"], row["note"]) for row in rows}
-
-
-def half_of(relative_path: str) -> str:
-    """'fit' or 'holdout': a fixed split of any sample, independent of its order."""
-    return ("fit", "holdout")[int(hashlib.md5(relative_path.encode()).hexdigest(), 16) % 2]
 
 
 def _rate(values: list[bool]) -> float | None:
@@ -113,6 +101,14 @@ def main(argv: list[str] | None = None) -> dict:
     sample["errors"] = sorted(f"{p} ({label}: {note})" for p, (label, note) in labels.items()
                               if rejected[p] != (label == "monochrome"))
     result["hand_checked"] = sample
+    uniform = {p: v for p, v in read_labels(UNIFORM_LABELS).items() if p in rejected}
+    clear = {p: v for p, v in uniform.items() if not is_ambiguous(v[1])}
+    result["uniform_caltech_sample"] = {
+        "all": sample_scores(rejected, uniform),
+        "without_ambiguous": sample_scores(rejected, clear),
+        "errors": sorted(f"{p} ({label}: {note})" for p, (label, note) in uniform.items()
+                         if rejected[p] != (label == "monochrome")),
+    }
     if args.records:
         args.records.write_text(json.dumps({relative(r): r for rows in verdicts.values() for r in rows}))
     text = json.dumps(result, indent=1)

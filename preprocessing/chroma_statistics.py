@@ -45,7 +45,7 @@ def small_copy(image: Image.Image, side: int = STATISTICS_SIDE) -> np.ndarray:
     return np.asarray(image.convert("RGB"))
 
 
-def _percentiles(rows: np.ndarray, quantiles: tuple[float, ...]) -> np.ndarray:
+def percentile_rows(rows: np.ndarray, quantiles: tuple[float, ...]) -> np.ndarray:
     """np.percentile(row, q) (linear method) of each row, by one partition of all rows together:
     on a few thousand values np.percentile's own overhead costs more than the work."""
     size = rows.shape[1]
@@ -68,7 +68,21 @@ def _tint_curve(values: np.ndarray, band: np.ndarray, counts: np.ndarray) -> np.
     return curve
 
 
-def chroma_statistics(rgb: np.ndarray) -> ChromaStatistics:
+@dataclass(frozen=True)
+class ChromaMaps:
+    """Per-pixel values (flattened) that the statistics and the classifier's features are taken from."""
+
+    lightness: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
+    chroma: np.ndarray
+    residual: np.ndarray  # chroma left after removing the per-lightness tint
+    across: np.ndarray  # the residual's component perpendicular to the mean tint
+    mean_a: float
+    mean_b: float
+
+
+def chroma_maps(rgb: np.ndarray) -> ChromaMaps:
     """`rgb`: (H, W, 3) uint8 sRGB, ideally a small copy."""
     lab = srgb_to_lab(rgb).reshape(-1, 3)
     a, b = np.ascontiguousarray(lab[:, 1]), np.ascontiguousarray(lab[:, 2])
@@ -79,18 +93,30 @@ def chroma_statistics(rgb: np.ndarray) -> ChromaStatistics:
     mean_a, mean_b = float(a.mean()), float(b.mean())
     tint_chroma = float(np.hypot(mean_a, mean_b))
     along_a, along_b = (mean_a / tint_chroma, mean_b / tint_chroma) if tint_chroma > 1e-6 else (1.0, 0.0)
-    across = np.abs(residual_b * along_a - residual_a * along_b)
-    (chroma_p95, chroma_p99), (_, residual_p99), (_, cross_tint_p99) = _percentiles(
-        np.stack([np.hypot(a, b), np.hypot(residual_a, residual_b), across]), (95, 99)
+    return ChromaMaps(
+        lightness=np.ascontiguousarray(lab[:, 0]), a=a, b=b, chroma=np.hypot(a, b),
+        residual=np.hypot(residual_a, residual_b), across=np.abs(residual_b * along_a - residual_a * along_b),
+        mean_a=mean_a, mean_b=mean_b,
+    )
+
+
+def statistics_of(maps: ChromaMaps) -> ChromaStatistics:
+    (chroma_p95, chroma_p99), (_, residual_p99), (_, cross_tint_p99) = percentile_rows(
+        np.stack([maps.chroma, maps.residual, maps.across]), (95, 99)
     )
     return ChromaStatistics(
         chroma_p95=float(chroma_p95),
         chroma_p99=float(chroma_p99),
         residual_p99=float(residual_p99),
         cross_tint_p99=float(cross_tint_p99),
-        tint_chroma=tint_chroma,
-        tint_hue=float(np.degrees(np.arctan2(mean_b, mean_a))),
+        tint_chroma=float(np.hypot(maps.mean_a, maps.mean_b)),
+        tint_hue=float(np.degrees(np.arctan2(maps.mean_b, maps.mean_a))),
     )
+
+
+def chroma_statistics(rgb: np.ndarray) -> ChromaStatistics:
+    """`rgb`: (H, W, 3) uint8 sRGB, ideally a small copy."""
+    return statistics_of(chroma_maps(rgb))
 
 
 GRAY_STATISTICS = ChromaStatistics(0.0, 0.0, 0.0, 0.0, 0.0, 0.0)  # what a single-channel image measures

@@ -26,44 +26,33 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from preprocessing.chroma_statistics import ChromaStatistics
+from preprocessing.monochrome_classifier import shipped_classifier
 
 SINGLE_CHANNEL_MODES = frozenset({"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"})
 
 
 @dataclass(frozen=True)
 class ColourThresholds:
-    gray_chroma_p99: float = 2.0
-    near_gray_chroma_p99: float = 5.0
-    near_gray_chroma_p95: float = 4.5
-    min_colourfulness: float = 8.0  # Hasler-Suesstrunk M of the 64 px copy
-    residual_p99: float = 6.0  # below: colour is a function of lightness
-    weak_tint_chroma: float = 4.0  # below: near-gray, above: toned
-    warm_hue_range: tuple[float, float] = (-10.0, 100.0)  # sepia, brown, yellowed paper
-    warm_cross_tint_p99: float = 3.5
+    gray_chroma_p99: float = 2.0  # below: no pixel has visible chroma
+    weak_tint_chroma: float = 4.0  # names a monochrome verdict: near-gray below, toned-monochrome above
+    monochrome_score_offset: float = 0.0  # added to the classifier's threshold: > 0 keeps more borderline images
 
 
 DEFAULT_THRESHOLDS = ColourThresholds()
 
 
 def colour_rejection(
-    stats: ChromaStatistics, source_mode: str = "RGB", thresholds: ColourThresholds = DEFAULT_THRESHOLDS,
-    colourfulness: float | None = None,
+    stats: ChromaStatistics, monochrome_score: float, source_mode: str = "RGB",
+    thresholds: ColourThresholds = DEFAULT_THRESHOLDS,
 ) -> str | None:
-    """The reason this is not a colour photograph, or None when it is one (`colourfulness`: the
-    image's Hasler-Suesstrunk M; None skips that test)."""
+    """The reason this is not a colour photograph, or None when it is one. `monochrome_score`: the
+    shipped classifier's log-odds (monochrome_classifier.py) for this image."""
     if source_mode in SINGLE_CHANNEL_MODES or stats.chroma_p99 < thresholds.gray_chroma_p99:
         return "grayscale"
-    if stats.chroma_p99 < thresholds.near_gray_chroma_p99 or stats.chroma_p95 < thresholds.near_gray_chroma_p95:
-        return "near-gray"
-    if colourfulness is not None and colourfulness < thresholds.min_colourfulness:
-        return "near-gray"
-    if stats.residual_p99 < thresholds.residual_p99:
+    if monochrome_score > monochrome_threshold(thresholds):
         return "near-gray" if stats.tint_chroma < thresholds.weak_tint_chroma else "toned-monochrome"
-    low, high = thresholds.warm_hue_range
-    if (
-        low <= stats.tint_hue <= high
-        and stats.tint_chroma >= thresholds.weak_tint_chroma
-        and stats.cross_tint_p99 < thresholds.warm_cross_tint_p99
-    ):
-        return "toned-monochrome"
     return None
+
+
+def monochrome_threshold(thresholds: ColourThresholds = DEFAULT_THRESHOLDS) -> float:
+    return shipped_classifier().threshold + thresholds.monochrome_score_offset

@@ -14,17 +14,20 @@ from __future__ import annotations
 import hashlib
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-from preprocessing.chroma_statistics import GRAY_STATISTICS, STATISTICS_SIDE, chroma_statistics, small_copy
-from preprocessing.colour_filter import DEFAULT_THRESHOLDS, SINGLE_CHANNEL_MODES, ColourThresholds, colour_rejection
-from preprocessing.colourfulness import colourfulness
+from preprocessing.chroma_statistics import GRAY_STATISTICS, STATISTICS_SIDE, small_copy
+from preprocessing.colour_features import measure_colour
+from preprocessing.colour_filter import (
+    DEFAULT_THRESHOLDS, SINGLE_CHANNEL_MODES, ColourThresholds, colour_rejection, monochrome_threshold,
+)
 from preprocessing.image_errors import ImageRejected
 from preprocessing.image_validation import ValidationLimits, validate_image
+from preprocessing.monochrome_classifier import shipped_classifier
 from preprocessing.perceptual_hash import as_hex, phash
 
 
@@ -100,10 +103,11 @@ def analyse_image(path: str | Path, sha256: str, settings: CleaningSettings = Cl
     reduced = shared_reduction(valid.image)
     single_channel = valid.source_mode in SINGLE_CHANNEL_MODES
     if single_channel:
-        stats, score = GRAY_STATISTICS, 0.0
+        stats, score, monochrome = GRAY_STATISTICS, 0.0, None
     else:
-        small = small_copy(reduced)
-        stats, score = chroma_statistics(small), colourfulness(small)
+        measured = measure_colour(small_copy(reduced))
+        stats, score = measured.statistics, measured.colourfulness
+        monochrome = float(shipped_classifier().score(measured.features))
     record.update(
         width=valid.image.width,
         height=valid.image.height,
@@ -113,19 +117,23 @@ def analyse_image(path: str | Path, sha256: str, settings: CleaningSettings = Cl
         phash=as_hex(phash(reduced)),
         colourfulness=round(score, 3),
         chroma=stats.as_dict(),
+        monochrome_score=None if monochrome is None else round(monochrome, 3),
     )
-    reason = colour_rejection(stats, valid.source_mode, settings.colour, colourfulness=score)
-    if reason:
-        record.update(reason=reason, detail=f"chroma p99 {stats.chroma_p99:.1f}, colourfulness {score:.1f}, residual chroma p99 "
-                      f"{stats.residual_p99:.1f}, tint {stats.tint_chroma:.1f} at {stats.tint_hue:.0f} deg")
+    reason = colour_rejection(stats, -np.inf if monochrome is None else monochrome, valid.source_mode, settings.colour)
+    if reason and monochrome is None:
+        record.update(reason=reason, detail=f"stored single-channel ({valid.source_mode})")
+    elif reason:
+        record.update(reason=reason, detail=(
+            f"monochrome score {monochrome:.2f} (threshold {monochrome_threshold(settings.colour):.2f}), chroma p99 "
+            f"{stats.chroma_p99:.1f}, colourfulness {score:.1f}, residual chroma p99 {stats.residual_p99:.1f}, "
+            f"tint {stats.tint_chroma:.1f} at {stats.tint_hue:.0f} deg"))
     return record
 
 
 def settings_from_dict(values: dict) -> CleaningSettings:
     """Inverse of dataclasses.asdict(CleaningSettings): tasks pass settings as plain JSON."""
-    colour = dict(values.get("colour", {}))
-    if "warm_hue_range" in colour:
-        colour["warm_hue_range"] = tuple(colour["warm_hue_range"])
+    known = {item.name for item in fields(ColourThresholds)}
+    colour = {key: value for key, value in values.get("colour", {}).items() if key in known}
     return CleaningSettings(
         limits=ValidationLimits(**values.get("limits", {})),
         colour=ColourThresholds(**colour),
