@@ -84,7 +84,12 @@ class ChromaMaps:
 
 def chroma_maps(rgb: np.ndarray) -> ChromaMaps:
     """`rgb`: (H, W, 3) uint8 sRGB, ideally a small copy."""
-    lab = srgb_to_lab(rgb).reshape(-1, 3)
+    return chroma_maps_of_lab(srgb_to_lab(rgb))
+
+
+def chroma_maps_of_lab(lab: np.ndarray) -> ChromaMaps:
+    """`lab`: (..., 3) CIE Lab."""
+    lab = lab.reshape(-1, 3)
     a, b = np.ascontiguousarray(lab[:, 1]), np.ascontiguousarray(lab[:, 2])
     band = np.minimum((lab[:, 0] * (L_BANDS / 100.0)).astype(np.intp), L_BANDS - 1)
     counts = np.bincount(band, minlength=L_BANDS)
@@ -100,10 +105,12 @@ def chroma_maps(rgb: np.ndarray) -> ChromaMaps:
     )
 
 
-def statistics_of(maps: ChromaMaps) -> ChromaStatistics:
-    (chroma_p95, chroma_p99), (_, residual_p99), (_, cross_tint_p99) = percentile_rows(
-        np.stack([maps.chroma, maps.residual, maps.across]), (95, 99)
-    )
+def statistics_of(maps: ChromaMaps, percentiles: np.ndarray | None = None) -> ChromaStatistics:
+    """`percentiles`: the 95th and 99th percentiles of chroma, residual and across-tint as rows, where
+    the caller has them already."""
+    if percentiles is None:
+        percentiles = percentile_rows(np.stack([maps.chroma, maps.residual, maps.across]), (95, 99))
+    (chroma_p95, chroma_p99), (_, residual_p99), (_, cross_tint_p99) = percentiles[:3]
     return ChromaStatistics(
         chroma_p95=float(chroma_p95),
         chroma_p99=float(chroma_p99),

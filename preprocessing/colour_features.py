@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from preprocessing.chroma_statistics import ChromaMaps, ChromaStatistics, chroma_maps, percentile_rows, statistics_of
+from preprocessing.chroma_statistics import ChromaMaps, ChromaStatistics, chroma_maps_of_lab, percentile_rows, statistics_of
 from preprocessing.colourfulness import colourfulness
+from preprocessing.lab_numpy import srgb_to_lab
 
 CHROMA_SHARES = (4, 8, 12, 20, 30)
 CENTRE_MARGIN = 0.15  # of each side, cut off for the centre statistics
@@ -86,14 +87,18 @@ def colour_features(rgb: np.ndarray) -> np.ndarray:
 
 def measure_colour(rgb: np.ndarray) -> ColourMeasurements:
     """Everything the cleaning path measures of a small copy's colour, each map computed once."""
-    maps = chroma_maps(rgb)
+    lab = srgb_to_lab(rgb)
+    maps = chroma_maps_of_lab(lab)
     off_axis, axis_ratio = _off_axis(maps)
-    chroma_q, residual_q, off_axis_q = percentile_rows(np.stack([maps.chroma, maps.residual, off_axis]), (90, 95, 99))
-    stats = statistics_of(maps)
+    # one partition for every percentile: rows chroma, residual, across-tint, off-axis at 90/95/99
+    quantiles = percentile_rows(np.stack([maps.chroma, maps.residual, maps.across, off_axis]), (90, 95, 99))
+    stats = statistics_of(maps, quantiles[:, 1:])
+    chroma_q, residual_q, off_axis_q = quantiles[0], quantiles[1], quantiles[3]
     height, width = rgb.shape[:2]
     dy, dx = max(1, round(height * CENTRE_MARGIN)), max(1, round(width * CENTRE_MARGIN))
-    centre_rgb = rgb[dy : max(height - dy, dy + 1), dx : max(width - dx, dx + 1)]
-    centre_maps = chroma_maps(np.ascontiguousarray(centre_rgb))
+    rows, columns = slice(dy, max(height - dy, dy + 1)), slice(dx, max(width - dx, dx + 1))
+    centre_rgb = rgb[rows, columns]
+    centre_maps = chroma_maps_of_lab(np.ascontiguousarray(lab[rows, columns]))
     centre = statistics_of(centre_maps)
     score = colourfulness(rgb)
     values = [
