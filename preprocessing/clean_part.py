@@ -15,7 +15,7 @@ def analyse_part(
     plan_path: str | Path, part: int, settings: CleaningSettings = CleaningSettings(),
     progress: Callable[[int, int], None] | None = None,
 ) -> str:
-    """Write `_work/records/part-<name>.jsonl`; returns its path. A second call returns at once."""
+    """Write `_work/records-v2/part-<name>.jsonl`; returns its path. A second call returns at once."""
     plan = CleanPlan.load(plan_path)
     target = records_dir(plan.clean_dir) / f"part-{plan.part_names[part]}.jsonl"
     if target.exists():

@@ -3,7 +3,7 @@
 Layout of DATA/clean/ (the contract in docs/architecture.md):
   kept.jsonl, dropped.jsonl, report.json, contact-sheet.png   the results
   phash-index-r<radius>/                                      the incremental near-duplicate index
-  _work/plan.json, _work/records/part-<digest>.jsonl          plan and per-image analysis records
+  _work/plan.json, _work/records-v2/part-<digest>.jsonl       plan and per-image analysis records
 
 Only files whose sha256 has no analysis record yet go into parts, so a re-run (after a kill, or
 after the scraper added images) analyses only what is new. Parts are named by a digest of their
@@ -22,7 +22,7 @@ from preprocessing.atomic_files import read_json, write_json_atomic
 from preprocessing.image_inventory import sha256_file
 
 WORK_DIR = "_work"
-RECORDS_DIR = "records"
+RECORDS_DIR = "records-v2"  # v2 records carry the monochrome classifier's score; older ones are not read
 PLAN_FILE = "plan.json"
 INDEX_DIR = "phash-index"
 KEPT_FILE = "kept.jsonl"

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from preprocessing.chroma_statistics import GRAY_STATISTICS, STATISTICS_SIDE, small_copy
+from preprocessing.chroma_statistics import GRAY_STATISTICS, STATISTICS_SIDE, ChromaStatistics, small_copy
 from preprocessing.colour_features import measure_colour
 from preprocessing.colour_filter import (
     DEFAULT_THRESHOLDS, SINGLE_CHANNEL_MODES, ColourThresholds, colour_rejection, monochrome_threshold,
@@ -119,14 +119,27 @@ def analyse_image(path: str | Path, sha256: str, settings: CleaningSettings = Cl
         chroma=stats.as_dict(),
         monochrome_score=None if monochrome is None else round(monochrome, 3),
     )
-    reason = colour_rejection(stats, -np.inf if monochrome is None else monochrome, valid.source_mode, settings.colour)
-    if reason and monochrome is None:
-        record.update(reason=reason, detail=f"stored single-channel ({valid.source_mode})")
-    elif reason:
-        record.update(reason=reason, detail=(
-            f"monochrome score {monochrome:.2f} (threshold {monochrome_threshold(settings.colour):.2f}), chroma p99 "
-            f"{stats.chroma_p99:.1f}, colourfulness {score:.1f}, residual chroma p99 {stats.residual_p99:.1f}, "
-            f"tint {stats.tint_chroma:.1f} at {stats.tint_hue:.0f} deg"))
+    record.update(colour_verdict(record, settings.colour))
+    return record
+
+
+COLOUR_REASONS = frozenset({"grayscale", "near-gray", "toned-monochrome"})
+
+
+def colour_verdict(record: dict, thresholds: ColourThresholds = DEFAULT_THRESHOLDS) -> dict:
+    """{reason, detail} of a valid image's record from its stored measurements: the cleaning's
+    decision step calls this again, so that a changed threshold applies without a second analysis."""
+    stats = ChromaStatistics(**record["chroma"])
+    score = record.get("monochrome_score")
+    reason = colour_rejection(stats, -np.inf if score is None else score, record["source_mode"], thresholds)
+    if reason is None:
+        return {"reason": None, "detail": ""}
+    if score is None:
+        return {"reason": reason, "detail": f"stored single-channel ({record['source_mode']})"}
+    return {"reason": reason, "detail": (
+        f"monochrome score {score:.2f} (threshold {monochrome_threshold(thresholds):.2f}), chroma p99 "
+        f"{stats.chroma_p99:.1f}, colourfulness {record['colourfulness']:.1f}, residual chroma p99 "
+        f"{stats.residual_p99:.1f}, tint {stats.tint_chroma:.1f} at {stats.tint_hue:.0f} deg")}
     return record
 
 

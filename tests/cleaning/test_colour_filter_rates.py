@@ -21,6 +21,11 @@ from preprocessing.image_analysis import analyse_image
 from preprocessing.image_inventory import iter_image_files
 
 SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+# Floors a little under what was measured (docs/benchmarks.md), so that a change that loses ground fails.
+COLOUR_KEPT_FLOOR = 0.98  # uniform sample, unambiguous colour: measured 98.4% (784 of 797)
+MONOCHROME_REJECTED_FLOOR = 0.86  # uniform sample, unambiguous monochrome: measured 87.3% (55 of 63)
+ALL_COLOUR_KEPT_FLOOR = 0.97  # uniform sample, every colour label: measured 97.2% (822 of 846)
+BOUNDARY_PRECISION_FLOOR, BOUNDARY_RECALL_FLOOR = 0.89, 0.93  # measured 0.904, 0.943
 
 
 @pytest.fixture(scope="module")
@@ -61,8 +66,8 @@ def test_real_colour_photos_are_kept(verdicts):
     assert len(bsds) == 500
     colour = [r is None for p, r in bsds.items() if labels.get(p, ("colour",))[0] == "colour"]
     assert len(colour) == 495  # 5 look monochrome by eye (penguins on gray rock, a coyote on snow, ...)
-    assert _rate(colour) >= 0.98  # measured: 98.6%; goal 98%
-    assert _rate([r is None for r in bsds.values()]) >= 0.975  # all 500, measured 97.8%
+    assert _rate(colour) >= 0.985  # measured: 98.8% (489 of 495); goal 98%
+    assert _rate([r is None for r in bsds.values()]) >= 0.975  # all 500: measured 98.0%
 
 
 def test_single_channel_caltech_files_are_grayscale(verdicts):
