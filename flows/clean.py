@@ -29,8 +29,9 @@ CLEAN_SUBDIR = "clean"
 
 
 @task(name="plan-cleaning", **retrying(), **cached_on_sources(lambda p: [p["images"]]))
-def plan_cleaning_task(images: str, clean_dir: str, part_size: int) -> str:
-    return str(plan_cleaning(iter_image_files(images), clean_dir, part_size).save())
+def plan_cleaning_task(images: str, clean_dir: str, part_size: int, settings: dict) -> str:
+    limits = settings_from_dict(settings).limits
+    return str(plan_cleaning(iter_image_files(images), clean_dir, part_size, limits=limits).save())
 
 
 @task(name="analyse-clean-part", **retrying())
@@ -58,7 +59,7 @@ def clean(
     logger = get_run_logger()
     clean_dir = str(Path(out) / CLEAN_SUBDIR)
     settings = asdict(CleaningSettings(limits=ValidationLimits(min_side=min_side, max_aspect=max_aspect), radius=radius))
-    plan_path = planned_with_cache(plan_cleaning_task, images, clean_dir, part_size)
+    plan_path = planned_with_cache(plan_cleaning_task, images, clean_dir, part_size, settings)
     plan = CleanPlan.load(plan_path)
     logger.info("%d unique inputs, %d byte duplicates, %d parts to analyse", len(plan.files), len(plan.byte_duplicates), len(plan.parts))
     map_bounded(analyse_part_task, [(plan_path, part, settings) for part in range(len(plan.parts))], workers)

@@ -21,7 +21,7 @@ def clean_images(
     files: Iterable[Path], clean_dir: str | Path, settings: CleaningSettings = CleaningSettings(),
     workers: int = 2, part_size: int = 500,
 ) -> dict:
-    plan = plan_cleaning(files, clean_dir, part_size)
+    plan = plan_cleaning(files, clean_dir, part_size, limits=settings.limits)
     plan_path = plan.save()
     if workers <= 1 or len(plan.parts) <= 1:
         for part in range(len(plan.parts)):

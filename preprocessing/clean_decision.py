@@ -40,7 +40,7 @@ def decide(plan_path: str | Path, settings: CleaningSettings = CleaningSettings(
         if complete and (clean_dir / KEPT_FILE).exists():
             return report
     wanted = {sha for _, sha in plan.files}
-    by_sha = {record["sha256"]: record for record in iter_records(clean_dir) if record["sha256"] in wanted}
+    by_sha = {record["sha256"]: record for record in iter_records(plan) if record["sha256"] in wanted}
     missing = wanted - by_sha.keys()
     if missing:
         raise RuntimeError(f"{len(missing)} inputs have no analysis record yet; run every part first")

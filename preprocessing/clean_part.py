@@ -15,9 +15,9 @@ def analyse_part(
     plan_path: str | Path, part: int, settings: CleaningSettings = CleaningSettings(),
     progress: Callable[[int, int], None] | None = None,
 ) -> str:
-    """Write `_work/records-v2/part-<name>.jsonl`; returns its path. A second call returns at once."""
+    """Write `_work/<plan.records>/part-<name>.jsonl`; returns its path. A second call returns at once."""
     plan = CleanPlan.load(plan_path)
-    target = records_dir(plan.clean_dir) / f"part-{plan.part_names[part]}.jsonl"
+    target = records_dir(plan) / f"part-{plan.part_names[part]}.jsonl"
     if target.exists():
         return str(target)
     items = plan.parts[part]

@@ -3,10 +3,13 @@
 Layout of DATA/clean/ (the contract in docs/architecture.md):
   kept.jsonl, dropped.jsonl, report.json, contact-sheet.png   the results
   phash-index-r<radius>/                                      the incremental near-duplicate index
-  _work/plan.json, _work/records-v2/part-<digest>.jsonl       plan and per-image analysis records
+  _work/plan.json, _work/records-<key>/part-<digest>.jsonl    plan and per-image analysis records
 
 Only files whose sha256 has no analysis record yet go into parts, so a re-run (after a kill, or
-after the scraper added images) analyses only what is new. Parts are named by a digest of their
+after the scraper added images) analyses only what is new. Records live in a folder keyed by the
+record format and the validation limits: a run with other limits (say a smaller --min-side)
+analyses again rather than reuse verdicts made under the old ones. The colour verdict is not part
+of the key: the decision step re-derives it from the stored measurements. Parts are named by a digest of their
 content, so a part's records file is complete exactly when it exists.
 """
 
@@ -20,9 +23,10 @@ from typing import Callable, Iterable, Iterator
 
 from preprocessing.atomic_files import read_json, write_json_atomic
 from preprocessing.image_inventory import sha256_file
+from preprocessing.image_validation import ValidationLimits
 
 WORK_DIR = "_work"
-RECORDS_DIR = "records-v2"  # v2 records carry the monochrome classifier's score; older ones are not read
+RECORDS_FORMAT = "v2"  # v2 records carry the monochrome classifier's score; older ones are not read
 PLAN_FILE = "plan.json"
 INDEX_DIR = "phash-index"
 KEPT_FILE = "kept.jsonl"
@@ -39,6 +43,7 @@ class CleanPlan:
     parts: list[list[list[str]]] = field(default_factory=list)  # files still to analyse
     part_names: list[str] = field(default_factory=list)
     digest: str = ""  # of the whole input list: the decision step is complete for it or not
+    records: str = ""  # the records folder's name under _work (records_folder)
 
     @property
     def path(self) -> Path:
@@ -53,13 +58,19 @@ class CleanPlan:
         return cls(**read_json(path))
 
 
-def records_dir(clean_dir: str | Path) -> Path:
-    return Path(clean_dir) / WORK_DIR / RECORDS_DIR
+def records_folder(limits: ValidationLimits) -> str:
+    """`records-<format>-<digest of the validation limits>`."""
+    key = hashlib.sha256(json.dumps(asdict(limits), sort_keys=True).encode()).hexdigest()[:12]
+    return f"records-{RECORDS_FORMAT}-{key}"
 
 
-def iter_records(clean_dir: str | Path) -> Iterator[dict]:
-    """Every analysis record ever written under `clean_dir` (complete parts only)."""
-    folder = records_dir(clean_dir)
+def records_dir(plan: CleanPlan) -> Path:
+    return Path(plan.clean_dir) / WORK_DIR / plan.records
+
+
+def iter_records(plan: CleanPlan) -> Iterator[dict]:
+    """Every analysis record ever written for this plan's records folder (complete parts only)."""
+    folder = records_dir(plan)
     for part in sorted(folder.glob("part-*.jsonl")) if folder.is_dir() else []:
         with open(part, encoding="utf-8") as handle:
             for line in handle:
@@ -67,9 +78,11 @@ def iter_records(clean_dir: str | Path) -> Iterator[dict]:
 
 
 def plan_cleaning(
-    files: Iterable[Path], clean_dir: str | Path, part_size: int = 500, progress: Callable[[int], None] | None = None
+    files: Iterable[Path], clean_dir: str | Path, part_size: int = 500, progress: Callable[[int], None] | None = None,
+    limits: ValidationLimits = ValidationLimits(),
 ) -> CleanPlan:
-    analysed = {record["sha256"] for record in iter_records(clean_dir)}
+    folder = records_folder(limits)
+    analysed = {record["sha256"] for record in iter_records(CleanPlan(str(clean_dir), [], records=folder))}
     first_seen: dict[str, str] = {}
     unique: list[list[str]] = []
     duplicates: list[dict] = []
@@ -88,4 +101,4 @@ def plan_cleaning(
     parts = [pending[i : i + part_size] for i in range(0, len(pending), part_size)]
     names = [hashlib.sha256("".join(sha for _, sha in part).encode()).hexdigest()[:16] for part in parts]
     whole = hashlib.sha256(json.dumps([unique, duplicates]).encode()).hexdigest()
-    return CleanPlan(str(clean_dir), unique, duplicates, parts, names, whole)
+    return CleanPlan(str(clean_dir), unique, duplicates, parts, names, whole, folder)
