@@ -81,6 +81,9 @@ def train_loader(
     loader = wds.WebLoader(
         pipeline, batch_size=None, num_workers=workers, persistent_workers=workers > 0,
         prefetch_factor=4 if workers > 0 else None, pin_memory=torch.cuda.is_available(),
+        # Not plain fork: a worker forked from a process running Prefect inherits its queue services'
+        # exit hook, which fails in the child (exit code 1 at every shutdown); nor after CUDA init.
+        multiprocessing_context="forkserver" if workers > 0 else None,
     )
     return loader.with_epoch(epoch_batches)
 

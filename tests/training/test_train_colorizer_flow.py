@@ -88,3 +88,21 @@ def test_a_retry_resumes_from_the_last_checkpoint(prefect_server, tiny_data, tmp
     assert result["resumed_from"] == 10 and result["step"] == 20
     assert [r["step"] for r in read_history(run) if r["type"] == "train"] == list(range(1, 21))
     assert Path(result["bundle_dir"], "weights.pt").is_file()
+
+
+def test_loader_workers_end_cleanly_under_prefect(prefect_server, tiny_data, tmp_path):
+    # Workers forked from a process running Prefect inherited its queue services' exit hook, which
+    # fails in the child: every run ended with "DataLoader worker ... exited unexpectedly with exit
+    # code 1". The loader now starts its workers from a fresh forkserver process.
+    import os
+    import subprocess
+    import sys
+
+    from prefect.settings import PREFECT_API_URL
+
+    env = dict(os.environ, PREFECT_API_URL=PREFECT_API_URL.value())
+    command = [sys.executable, "-m", "flows.cli", "train", "--data", str(tiny_data), "--out", str(tmp_path / "run"),
+               "--steps", "6", *set_arguments(tiny(workers=2, eval_every=6))]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "exited unexpectedly" not in done.stderr and "Exception ignored" not in done.stderr, done.stderr[-3000:]
