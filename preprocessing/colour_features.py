@@ -95,8 +95,10 @@ def measure_colour(rgb: np.ndarray) -> ColourMeasurements:
     stats = statistics_of(maps, quantiles[:, 1:])
     chroma_q, residual_q, off_axis_q = quantiles[0], quantiles[1], quantiles[3]
     height, width = rgb.shape[:2]
-    dy, dx = max(1, round(height * CENTRE_MARGIN)), max(1, round(width * CENTRE_MARGIN))
-    rows, columns = slice(dy, max(height - dy, dy + 1)), slice(dx, max(width - dx, dx + 1))
+    # at least one pixel of margin, and at least one pixel left however small the picture
+    dy = min(max(1, round(height * CENTRE_MARGIN)), (height - 1) // 2)
+    dx = min(max(1, round(width * CENTRE_MARGIN)), (width - 1) // 2)
+    rows, columns = slice(dy, height - dy), slice(dx, width - dx)
     centre_rgb = rgb[rows, columns]
     centre_maps = chroma_maps_of_lab(np.ascontiguousarray(lab[rows, columns]))
     centre = statistics_of(centre_maps)

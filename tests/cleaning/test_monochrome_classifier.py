@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from preprocessing.colour_features import FEATURE_NAMES, colour_features
 from preprocessing.lab_numpy import lab_to_srgb_uint8, srgb_to_lab
@@ -86,3 +87,19 @@ def test_the_shipped_model_is_what_the_fit_script_makes(tmp_path):
     assert abs(report["model"]["threshold"] - shipped["model"]["threshold"]) < 1e-6
     assert np.allclose(report["model"]["coefficients"], shipped["model"]["coefficients"], atol=1e-6)
 
+
+
+def test_features_of_tiny_and_flat_pictures_are_finite(tmp_path):
+    # a user may lower --min-side to 1: the centre crop must never be empty
+    from preprocessing.colour_features import measure_colour
+    from preprocessing.image_analysis import CleaningSettings, analyse_image
+    from preprocessing.image_validation import ValidationLimits
+
+    rng = np.random.default_rng(4)
+    for shape in [(1, 1, 3), (1, 5, 3), (2, 2, 3), (3, 1, 3), (64, 1, 3)]:
+        assert np.isfinite(measure_colour(rng.integers(0, 256, shape, dtype=np.uint8)).features).all(), shape
+    for value in (0, 255):
+        assert np.isfinite(measure_colour(np.full((10, 10, 3), value, np.uint8)).features).all()
+    Image.new("RGB", (1, 1), (200, 30, 30)).save(tmp_path / "dot.png")
+    record = analyse_image(tmp_path / "dot.png", "x", CleaningSettings(limits=ValidationLimits(min_side=1, max_aspect=4.0)))
+    assert record["monochrome_score"] is not None and record["reason"] in (None, "near-gray", "toned-monochrome")
