@@ -3,7 +3,7 @@ precision and recall on the hand-checked samples (tests/cleaning/colour_labels.c
 boundary, and colour_labels_uniform.csv, a uniform sample of caltech101 that estimates its rates).
 
     python benchmarks/colour_filter_calibration.py [--data ../shared/data] [--workers 2] [--out result.json]
-                                                   [--records statistics.json]
+                                                   [--records statistics.json] [--colour-filter strict]
 
 Prints one JSON document (and writes it to --out). "Positive" is monochrome: precision is the share of
 rejected sample images that are monochrome by eye, recall the share of monochrome ones rejected. The
@@ -20,11 +20,14 @@ import sys
 import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.colour_labels import UNIFORM_LABELS, half_of, is_ambiguous, read_labels  # noqa: E402
-from preprocessing.image_analysis import analyse_image  # noqa: E402
+from preprocessing.colour_filter import ColourThresholds  # noqa: E402
+from preprocessing.image_analysis import CleaningSettings, analyse_image  # noqa: E402
+from preprocessing.monochrome_classifier import DEFAULT_OPERATING_POINT, OPERATING_POINTS  # noqa: E402
 from preprocessing.image_inventory import iter_image_files  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,8 +35,8 @@ DEFAULT_DATA = ROOT.parent / "shared" / "data"
 FOLDERS = ("bw-archive", "bsds500", "caltech101")
 
 
-def _verdict(path: str) -> dict:
-    record = analyse_image(path, "-")
+def _verdict(path: str, strictness: str = DEFAULT_OPERATING_POINT) -> dict:
+    record = analyse_image(path, "-", CleaningSettings(colour=ColourThresholds(strictness=strictness)))
     keep = ("reason", "source_mode", "chroma", "colourfulness", "monochrome_score")
     return {"path": path, **{key: record.get(key) for key in keep}}
 
@@ -64,16 +67,17 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", type=Path)
     parser.add_argument("--records", type=Path, help="also write every image's statistics here (for tuning)")
+    parser.add_argument("--colour-filter", choices=list(OPERATING_POINTS), default=DEFAULT_OPERATING_POINT)
     args = parser.parse_args(argv)
     folders = {name: [str(p) for p in iter_image_files(args.data / name)] for name in FOLDERS}
     started = time.perf_counter()
     with ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        verdicts = {name: list(pool.map(_verdict, files, chunksize=32)) for name, files in folders.items()}
+        verdicts = {name: list(pool.map(partial(_verdict, strictness=args.colour_filter), files, chunksize=32)) for name, files in folders.items()}
     seconds = time.perf_counter() - started
     relative = lambda record: str(Path(record["path"]).relative_to(args.data))  # noqa: E731
     rejected = {relative(r): r["reason"] is not None for rows in verdicts.values() for r in rows}
     labels = {p: value for p, value in read_labels().items() if p in rejected}
-    result: dict = {"seconds": round(seconds, 1), "images": len(rejected)}
+    result: dict = {"seconds": round(seconds, 1), "images": len(rejected), "colour_filter": args.colour_filter}
     for name, rows in verdicts.items():
         result[name] = {"files": len(rows), "reasons": dict(Counter(r["reason"] or "kept" for r in rows).most_common())}
     bw = [relative(r) for r in verdicts["bw-archive"]]

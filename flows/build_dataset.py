@@ -30,6 +30,9 @@ from preprocessing.shard_part import PartResult, write_part
 from preprocessing.shard_plan import ShardPlan, ShardSettings, plan_shards
 
 SHARDS_SUBDIR = "shards"
+# spelled out here, not imported, so that the UI form parsed from this file's source offers the choices;
+# a test matches it to monochrome_classifier.OPERATING_POINTS
+ColourFilter = Literal["lenient", "balanced", "strict"]
 CodecName = Literal["l8png-ab8jpg", "lab8-png", "lab8-webp"]  # spelled out for the UI form; a test matches lab_codec.CODEC_KEYS
 
 
@@ -62,6 +65,7 @@ def build_dataset(
     centre_crop: bool = Field(False, description="Crop every sample to size x size."),
     codec: CodecName = Field(DEFAULT_CODEC, description="Lab encoding of the samples (docs/benchmarks.md compares them)."),
     part_size: Annotated[int, Field(ge=1)] = Field(1000, description="Images per shard-writing task (a retry redoes at most one part)."),
+    colour_filter: ColourFilter = Field("balanced", description="How readily a low-chroma picture is dropped as monochrome: lenient keeps ~99.5% of colour photographs, balanced ~98.5%, strict ~90% but drops ~95% of near-gray ones (docs/benchmarks.md)."),
     seeds: list[str] | None = Field(None, description="Gallery pages to crawl instead of a folder (scrape step)."),
     url_list: str | None = Field(None, description="A file of image URLs (.txt/.csv/.jsonl/.parquet) to download instead of a folder."),
     scrape_options: dict | None = Field(None, description="Scrape settings: max_images, allow_private, threads, ... (see the scrape flow)."),
@@ -77,7 +81,7 @@ def build_dataset(
         images = scrape_flow(seeds=seeds, url_list=url_list, out=out, **(scrape_options or {}))["raw_dir"]
     elif not images:  # no source at all (a deployment run with no --param): the built-in sample gallery
         images = sample_gallery_task(str(Path(out) / SAMPLE_GALLERY))
-    clean_dir = clean_flow(images=images, out=out, workers=workers)["clean_dir"]  # DATA/clean/kept.jsonl
+    clean_dir = clean_flow(images=images, out=out, workers=workers, colour_filter=colour_filter)["clean_dir"]  # DATA/clean/kept.jsonl
     shard_dir = str(Path(out) / SHARDS_SUBDIR)
     settings = ShardSettings(
         short_side=size, centre_crop=centre_crop, codec=codec, val_fraction=val_fraction, part_size=part_size

@@ -21,6 +21,7 @@ from preprocessing.clean_decision import decide
 from preprocessing.clean_part import analyse_part
 from preprocessing.clean_plan import CONTACT_SHEET, CleanPlan, plan_cleaning
 from preprocessing.clean_sheet import sheet_from_report
+from preprocessing.colour_filter import ColourThresholds
 from preprocessing.image_analysis import CleaningSettings, settings_from_dict
 from preprocessing.image_inventory import iter_image_files
 from preprocessing.image_validation import ValidationLimits
@@ -53,12 +54,16 @@ def contact_sheet_task(clean_dir: str) -> str:
 @flow(name="clean", log_prints=True)
 def clean(
     images: str, out: str = "data", workers: int = 2, part_size: int = 500, radius: int = 8,
-    min_side: int = 64, max_aspect: float = 4.0,
+    min_side: int = 64, max_aspect: float = 4.0, colour_filter: str = "balanced",
 ) -> dict:
-    """Clean and deduplicate the images under `images` into `out`/clean; returns the summary."""
+    """Clean and deduplicate the images under `images` into `out`/clean; returns the summary.
+    `colour_filter`: lenient, balanced or strict (how readily a low-chroma picture counts as monochrome)."""
     logger = get_run_logger()
     clean_dir = str(Path(out) / CLEAN_SUBDIR)
-    settings = asdict(CleaningSettings(limits=ValidationLimits(min_side=min_side, max_aspect=max_aspect), radius=radius))
+    settings = asdict(CleaningSettings(
+        limits=ValidationLimits(min_side=min_side, max_aspect=max_aspect),
+        colour=ColourThresholds(strictness=colour_filter), radius=radius,
+    ))
     plan_path = planned_with_cache(plan_cleaning_task, images, clean_dir, part_size, settings)
     plan = CleanPlan.load(plan_path)
     logger.info("%d unique inputs, %d byte duplicates, %d parts to analyse", len(plan.files), len(plan.byte_duplicates), len(plan.parts))

@@ -18,7 +18,7 @@ from pathlib import Path
 from preprocessing.atomic_files import read_json, write_bytes_atomic, write_json_atomic
 from preprocessing.clean_plan import DROPPED_FILE, INDEX_DIR, KEPT_FILE, REPORT_FILE, CleanPlan, iter_records
 from preprocessing.duplicate_selection import near_pairs, select_duplicates
-from preprocessing.image_analysis import COLOUR_REASONS, CleaningSettings, colour_verdict
+from preprocessing.image_analysis import CleaningSettings, verdict_under
 
 REPORT_FORMAT = "tintype-clean-report"
 
@@ -47,9 +47,8 @@ def decide(plan_path: str | Path, settings: CleaningSettings = CleaningSettings(
     dropped = list(plan.byte_duplicates)
     candidates = []
     for path, sha in plan.files:
-        record = dict(by_sha[sha], path=path)  # the same bytes may sit at a new path now
-        if record["reason"] is None or record["reason"] in COLOUR_REASONS:
-            record.update(colour_verdict(record, settings.colour))  # these settings, not the analysis run's
+        # the same bytes may sit at a new path now; the colour verdict is this run's settings', not the analysis run's
+        record = verdict_under(dict(by_sha[sha], path=path), settings.colour)
         (dropped if record["reason"] else candidates).append(record)
     pairs = near_pairs(candidates, clean_dir / f"{INDEX_DIR}-r{settings.radius}", settings.radius)
     kept_positions, duplicates, clusters = select_duplicates(candidates, pairs)

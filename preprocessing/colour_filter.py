@@ -8,13 +8,15 @@
 
 The classifier was fitted on 1,891 hand-checked images (tests/cleaning/colour_labels.csv, drawn at
 the low-chroma boundary, and colour_labels_uniform.csv, 960 caltech101 files drawn uniformly) by
-benchmarks/colour_classifier_fit.py, its threshold set to keep 98.5% of bsds500's colour photographs
-out of fold. Measured (docs/benchmarks.md; asserted by tests/cleaning/test_colour_filter_rates.py):
+benchmarks/colour_classifier_fit.py. `ColourThresholds.strictness` picks one of its three thresholds
+(lenient, balanced, strict: they keep 99.5%, 98.5% and 90% of bsds500's colour photographs out of
+fold); balanced is the default. Measured at balanced (docs/benchmarks.md; asserted by tests/cleaning/test_colour_filter_rates.py):
 98.8% of bsds500's colour photographs kept, 97.8% of bw-archive's monochrome prints rejected, and
 on the uniform caltech101 sample 98.4% of unambiguous colour photographs kept and 87.3% of
 unambiguous near-gray ones rejected (the issue's 98% goals for the last two folders are not met:
 dark objects on white and steel with a small coloured logo sit on both sides of the line).
-`ColourThresholds.monochrome_score_offset` moves the threshold: positive keeps more borderline images.
+The strict setting rejects more of both (docs/benchmarks.md has each setting's rates).
+`ColourThresholds.monochrome_score_offset` moves the chosen threshold: positive keeps more borderline images.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from preprocessing.chroma_statistics import ChromaStatistics
-from preprocessing.monochrome_classifier import shipped_classifier
+from preprocessing.monochrome_classifier import DEFAULT_OPERATING_POINT, OPERATING_POINTS, shipped_classifier
 
 SINGLE_CHANNEL_MODES = frozenset({"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"})
 
@@ -31,7 +33,12 @@ SINGLE_CHANNEL_MODES = frozenset({"1", "L", "LA", "La", "I", "I;16", "I;16B", "I
 class ColourThresholds:
     gray_chroma_p99: float = 2.0  # below: no pixel has visible chroma
     weak_tint_chroma: float = 4.0  # names a monochrome verdict: near-gray below, toned-monochrome above
+    strictness: str = DEFAULT_OPERATING_POINT  # the classifier's operating point: lenient, balanced or strict
     monochrome_score_offset: float = 0.0  # added to the classifier's threshold: > 0 keeps more borderline images
+
+    def __post_init__(self) -> None:
+        if self.strictness not in OPERATING_POINTS:
+            raise ValueError(f"unknown colour filter setting {self.strictness!r}; choose one of {', '.join(OPERATING_POINTS)}")
 
 
 DEFAULT_THRESHOLDS = ColourThresholds()
@@ -51,4 +58,4 @@ def colour_rejection(
 
 
 def monochrome_threshold(thresholds: ColourThresholds = DEFAULT_THRESHOLDS) -> float:
-    return shipped_classifier().threshold + thresholds.monochrome_score_offset
+    return shipped_classifier().threshold(thresholds.strictness) + thresholds.monochrome_score_offset

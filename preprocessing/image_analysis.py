@@ -143,6 +143,14 @@ def colour_verdict(record: dict, thresholds: ColourThresholds = DEFAULT_THRESHOL
     return record
 
 
+def verdict_under(record: dict, thresholds: ColourThresholds) -> dict:
+    """The record with its colour verdict re-derived under `thresholds`; a drop for another reason
+    (corrupt, too small, ...) stands."""
+    if record["reason"] is None or record["reason"] in COLOUR_REASONS:
+        return {**record, **colour_verdict(record, thresholds)}
+    return record
+
+
 def settings_from_dict(values: dict) -> CleaningSettings:
     """Inverse of dataclasses.asdict(CleaningSettings): tasks pass settings as plain JSON."""
     known = {item.name for item in fields(ColourThresholds)}

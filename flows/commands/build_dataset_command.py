@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from flows.commands.clean_command import add_colour_filter_argument
 from flows.commands.scrape_command import add_scrape_arguments, check_source, scrape_options
 from preprocessing.lab_codec import CODEC_KEYS, DEFAULT_CODEC
 
@@ -17,6 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--workers", type=int, default=2, help="parallel worker processes (default 2)")
     parser.add_argument("--centre-crop", action="store_true", help="crop every sample to SIZE x SIZE")
     parser.add_argument("--codec", choices=sorted(CODEC_KEYS), default=DEFAULT_CODEC)
+    add_colour_filter_argument(parser)
     add_scrape_arguments(parser)
     parser.set_defaults(run=run)
 
@@ -35,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     card = build_dataset(
         images=args.images, out=args.out, size=args.size, val_fraction=args.val_fraction,
         workers=args.workers, centre_crop=args.centre_crop, codec=args.codec,
-        seeds=args.seed, url_list=args.url_list, scrape_options=scrape,
+        colour_filter=args.colour_filter, seeds=args.seed, url_list=args.url_list, scrape_options=scrape,
     )
     print(f"dataset card: {card}")
     return 0

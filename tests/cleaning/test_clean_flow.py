@@ -64,3 +64,29 @@ def test_build_dataset_shards_only_clean_unique_colour_images(prefect_server, tm
     # a second run finds every step complete and writes the same card content
     again = build_dataset(images=str(tmp_path / "images"), out=str(out), size=64, val_fraction=0.3, part_size=4)
     assert read_card(again)["shards"] == card["shards"]
+
+
+def test_tintype_clean_colour_filter_setting_moves_the_line(prefect_server, tmp_path, bsds_dir, bw_archive_dir):
+    from flows.cli import main
+
+    folder = tmp_path / "images"
+    folder.mkdir()
+    # two sepia prints the balanced setting keeps (scores between the strict and the balanced threshold),
+    # one it drops and the lenient one keeps (between balanced and lenient), and three colour photographs
+    # every setting keeps
+    for name in ("SenecaNative1908.jpg", "1930sGeorgia.jpg", "1880Paris.jpg"):
+        shutil.copy(bw_archive_dir / name, folder / name)
+    for name in ("8023.jpg", "101085.jpg", "101087.jpg"):
+        shutil.copy(bsds_dir / "val" / name, folder / name)
+    out = tmp_path / "data"
+
+    def dropped_after(setting: str) -> dict[str, str]:
+        assert main(["clean", "--images", str(folder), "--out", str(out), "--colour-filter", setting]) == 0
+        report = json.loads((out / "clean" / "report.json").read_text())
+        assert report["settings"]["colour"]["strictness"] == setting
+        return {row["path"].rsplit("/", 1)[1]: row["reason"] for row in read_dropped(out / "clean")}
+
+    assert dropped_after("balanced") == {"1880Paris.jpg": "toned-monochrome"}
+    assert dropped_after("strict") == dict.fromkeys(["1880Paris.jpg", "SenecaNative1908.jpg", "1930sGeorgia.jpg"], "toned-monochrome")
+    assert dropped_after("lenient") == {}
+    assert dropped_after("balanced") == {"1880Paris.jpg": "toned-monochrome"}  # back: nothing sticks

@@ -17,7 +17,8 @@ import pytest
 from PIL import Image
 
 from benchmarks.colour_labels import BOUNDARY_LABELS, UNIFORM_LABELS, is_ambiguous, read_labels
-from preprocessing.image_analysis import analyse_image
+from preprocessing.colour_filter import ColourThresholds
+from preprocessing.image_analysis import analyse_image, verdict_under
 from preprocessing.image_inventory import iter_image_files
 
 SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
@@ -29,15 +30,21 @@ BOUNDARY_PRECISION_FLOOR, BOUNDARY_RECALL_FLOOR = 0.89, 0.93  # measured 0.904, 
 
 
 @pytest.fixture(scope="module")
-def verdicts() -> dict[str, str | None]:
-    """relative path -> drop reason (None: kept as a colour photograph)."""
+def records() -> dict[str, dict]:
+    """relative path -> the cleaning path's analysis record (at the default, balanced setting)."""
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real photos not available: {SHARED_DATA} is absent")
     files = list(iter_image_files(SHARED_DATA / "bw-archive")) + list(iter_image_files(SHARED_DATA / "bsds500"))
     single_channel = [p for p in sorted((SHARED_DATA / "caltech101").glob("*/*.jpg"))[::9] if Image.open(p).mode == "L"]
     labelled = {**read_labels(UNIFORM_LABELS), **read_labels(BOUNDARY_LABELS)}
     files += single_channel[:60] + [SHARED_DATA / p for p in labelled]
-    return {str(p.relative_to(SHARED_DATA)): analyse_image(p, "-")["reason"] for p in dict.fromkeys(files)}
+    return {str(p.relative_to(SHARED_DATA)): analyse_image(p, "-") for p in dict.fromkeys(files)}
+
+
+@pytest.fixture(scope="module")
+def verdicts(records) -> dict[str, str | None]:
+    """relative path -> drop reason (None: kept as a colour photograph)."""
+    return {path: record["reason"] for path, record in records.items()}
 
 
 def _rate(values: list[bool]) -> float:
@@ -93,3 +100,30 @@ def test_boundary_sample_precision_and_recall(verdicts):
     precision = sum(monochrome) / (sum(monochrome) + sum(colour))
     print(f"boundary sample: precision {precision:.3f}, recall {_rate(monochrome):.3f} (positive = monochrome)")
     assert precision >= BOUNDARY_PRECISION_FLOOR and _rate(monochrome) >= BOUNDARY_RECALL_FLOOR
+
+
+def test_the_strict_and_lenient_settings_trade_as_documented(records):
+    # the same records judged at the other operating points (docs/benchmarks.md, "Colour filter settings")
+    uniform, boundary = read_labels(UNIFORM_LABELS), read_labels(BOUNDARY_LABELS)
+    rates = {}
+    for setting in ("lenient", "balanced", "strict"):
+        thresholds = ColourThresholds(strictness=setting)
+        verdicts = {path: verdict_under(record, thresholds)["reason"] for path, record in records.items()}
+        bw = [verdicts[p] is not None for p, (label, _) in boundary.items() if p.startswith("bw-archive/") and label == "monochrome"]
+        bsds = [verdicts[p] is None for p in verdicts if p.startswith("bsds500/") and boundary.get(p, ("colour",))[0] == "colour"]
+        rates[setting] = {
+            "bw_rejected": _rate(bw), "bsds_kept": _rate(bsds),
+            "near_gray_rejected": _rate(_rejected(verdicts, uniform, "monochrome", clear_only=True)),
+            "colour_kept": 1 - _rate(_rejected(verdicts, uniform, "colour", clear_only=True)),
+        }
+    print(rates)
+    # measured: strict rejects 100% of bw-archive (231) and 95.2% of the clear near-gray sample (60 of 63),
+    # keeping 90.3% of bsds500's colour photographs and 91.1% of caltech's clear colour ones
+    assert rates["strict"]["bw_rejected"] >= 0.995 and rates["strict"]["near_gray_rejected"] >= 0.95
+    assert rates["strict"]["bsds_kept"] >= 0.89 and rates["strict"]["colour_kept"] >= 0.90
+    # measured: lenient keeps 99.2% of bsds500's colour photographs and 99.0% of caltech's clear colour ones
+    assert rates["lenient"]["bsds_kept"] >= 0.99 and rates["lenient"]["colour_kept"] >= 0.985
+    for key in ("bw_rejected", "near_gray_rejected"):
+        assert rates["lenient"][key] <= rates["balanced"][key] <= rates["strict"][key]
+    for key in ("bsds_kept", "colour_kept"):
+        assert rates["lenient"][key] >= rates["balanced"][key] >= rates["strict"][key]

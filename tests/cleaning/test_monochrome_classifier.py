@@ -75,6 +75,18 @@ def test_the_shipped_model_matches_the_features_and_refuses_others():
         MonochromeClassifier.from_dict(bad)
 
 
+def test_operating_points_are_ordered_and_an_unknown_one_is_refused():
+    from preprocessing.colour_filter import ColourThresholds, monochrome_threshold
+
+    thresholds = shipped_classifier().thresholds
+    assert thresholds["lenient"] > thresholds["balanced"] > thresholds["strict"]  # higher: fewer rejected
+    assert monochrome_threshold(ColourThresholds(strictness="strict", monochrome_score_offset=0.5)) == thresholds["strict"] + 0.5
+    with pytest.raises(ValueError, match="lenient, balanced, strict"):
+        ColourThresholds(strictness="very")
+    with pytest.raises(ValueError, match="unknown colour filter setting"):
+        shipped_classifier().threshold("very")
+
+
 def test_the_shipped_model_is_what_the_fit_script_makes(tmp_path):
     from benchmarks.colour_classifier_fit import main
 
@@ -84,7 +96,9 @@ def test_the_shipped_model_is_what_the_fit_script_makes(tmp_path):
     shipped = json.loads(MODEL_FILE.read_text())
     assert report["training"] == shipped["training"]
     assert report["out_of_fold"] == shipped["out_of_fold"]
-    assert abs(report["model"]["threshold"] - shipped["model"]["threshold"]) < 1e-6
+    assert report["operating_points"] == shipped["operating_points"]
+    for name, threshold in shipped["model"]["thresholds"].items():
+        assert abs(report["model"]["thresholds"][name] - threshold) < 1e-6
     assert np.allclose(report["model"]["coefficients"], shipped["model"]["coefficients"], atol=1e-6)
 
 

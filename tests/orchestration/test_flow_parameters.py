@@ -46,6 +46,20 @@ def test_choices_and_bounds_reach_the_form_and_the_run():
     assert build_dataset.validate_parameters({"codec": "lab8-png"})["codec"] == "lab8-png"
 
 
+def test_the_colour_filter_choices_are_the_classifiers_operating_points():
+    from flows.build_dataset import ColourFilter, build_dataset
+    from preprocessing.monochrome_classifier import OPERATING_POINTS, shipped_classifier
+
+    assert set(get_args(ColourFilter)) == set(OPERATING_POINTS) == set(shipped_classifier().thresholds)
+    schema = parameter_schema_from_entrypoint(str(PROJECT_ROOT / "flows/build_dataset.py:build_dataset")).model_dump_for_openapi()
+    field = schema["properties"]["colour_filter"]
+    field = {**field, **schema.get("definitions", {}).get(field.get("$ref", "#/").rsplit("/", 1)[-1], {})}
+    assert sorted(field["enum"]) == sorted(OPERATING_POINTS) and field["default"] == "balanced"
+    assert build_dataset.validate_parameters({"colour_filter": "strict"})["colour_filter"] == "strict"
+    with pytest.raises(ParameterTypeError):
+        build_dataset.validate_parameters({"colour_filter": "very"})
+
+
 def test_colorize_archive_with_no_parameters_colorizes_the_sample_with_the_shipped_model(prefect_server, tmp_path, monkeypatch):
     from flows.colorize_archive import colorize_archive
     from inference.default_model import default_bundle_path
