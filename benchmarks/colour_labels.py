@@ -9,6 +9,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 BOUNDARY_LABELS = ROOT / "tests" / "cleaning" / "colour_labels.csv"  # low-chroma bands oversampled
 UNIFORM_LABELS = ROOT / "tests" / "cleaning" / "colour_labels_uniform.csv"  # caltech101 RGB, uniform
+SECOND_UNIFORM_LABELS = ROOT / "tests" / "cleaning" / "colour_labels_uniform_second.csv"  # same files, second rater
 
 
 def read_labels(path: Path = BOUNDARY_LABELS) -> dict[str, tuple[str, str]]:
