@@ -26,7 +26,7 @@ from preprocessing.clean_plan import KEPT_FILE
 from preprocessing.dataset_card import build_card, read_card, write_card
 from preprocessing.image_inventory import iter_image_files
 from preprocessing.lab_codec import DEFAULT_CODEC
-from preprocessing.shard_part import PartResult, write_part
+from preprocessing.shard_part import PartResult, save_plan, write_part
 from preprocessing.shard_plan import ShardPlan, ShardSettings, plan_shards
 
 SHARDS_SUBDIR = "shards"
@@ -40,7 +40,7 @@ CodecName = Literal["l8png-ab8jpg", "lab8-png", "lab8-webp"]  # spelled out for 
 def plan_shards_task(images: str, shard_dir: str, settings: dict, clean_dir: str | None = None) -> str:
     files = read_kept_paths(clean_dir) if clean_dir else iter_image_files(images)  # only clean, unique images
     plan = plan_shards(files, shard_dir, ShardSettings(**settings))
-    return str(plan.save())
+    return str(save_plan(plan))
 
 
 @task(name="write-shard-part", **retrying())

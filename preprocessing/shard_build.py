@@ -13,7 +13,7 @@ from typing import Callable
 
 from preprocessing.dataset_card import build_card, write_card
 from preprocessing.image_inventory import iter_image_files
-from preprocessing.shard_part import PartResult, write_part
+from preprocessing.shard_part import PartResult, save_plan, write_part
 from preprocessing.shard_plan import ShardSettings, plan_shards
 
 
@@ -26,7 +26,7 @@ def build_shards(
 ) -> Path:
     settings = settings or ShardSettings()
     plan = plan_shards(iter_image_files(images_dir), shard_dir, settings)
-    plan_path = plan.save()
+    plan_path = save_plan(plan)
     results: list[PartResult] = []
     if workers <= 1:
         for split, part in plan.part_ids():

@@ -6,10 +6,19 @@ reached, or the end), its index entry (keys, bytes, ab histogram) is saved and t
 next run deletes. On a re-run, the keys of complete shards are skipped and writing continues with
 the next shard number, so every sample ends up in exactly one complete shard. When the whole part is
 done a `done` record is saved and later runs return it at once.
+
+All of that holds only for the same part: a part's files are claimed by a fingerprint of its image
+list and the shard settings (`_index/{split}-{part}.part.json`). A plan that changes a part (other
+images kept by the cleaning, another --size or codec into the same data root) finds the fingerprint
+differ and rewrites the part from scratch instead of returning shards made for the old plan; parts
+the new plan no longer has are removed by `remove_parts_outside`.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -22,7 +31,7 @@ from preprocessing.atomic_files import publish, read_json, write_json_atomic
 from preprocessing.image_errors import ImageRejected
 from preprocessing.lab_sample import encode_image_file
 from preprocessing.resize_policy import ResizePolicy
-from preprocessing.shard_plan import INDEX_DIR, ShardPlan
+from preprocessing.shard_plan import INDEX_DIR, SPLITS, ShardPlan
 
 PARTIAL_SUFFIX = ".partial"
 
@@ -57,6 +66,58 @@ def _shard_index_path(shard_dir: Path, shard_name: str) -> Path:
 
 def _done_path(shard_dir: Path, split: str, part: int) -> Path:
     return shard_dir / INDEX_DIR / f"{_stem(split, part)}.done.json"
+
+
+def _claim_path(shard_dir: Path, split: str, part: int) -> Path:
+    return shard_dir / INDEX_DIR / f"{_stem(split, part)}.part.json"
+
+
+def part_fingerprint(plan: ShardPlan, split: str, part: int) -> str:
+    """What a part's shards are made of: its (path, sha256) list and every shard setting."""
+    content = {"items": plan.parts[split][part], "settings": asdict(plan.settings)}
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+def _remove_part_files(shard_dir: Path, stem: str) -> None:
+    """Every file of one part: its shards (complete or partial), their index entries, its done record."""
+    for tar in shard_dir.glob(f"{stem}???.tar*"):
+        _shard_index_path(shard_dir, tar.name).unlink(missing_ok=True)
+        tar.unlink()
+    for record in (shard_dir / INDEX_DIR).glob(f"{stem}???.tar.json"):
+        record.unlink()  # an index entry whose shard is gone
+    (shard_dir / INDEX_DIR / f"{stem}.done.json").unlink(missing_ok=True)
+    (shard_dir / INDEX_DIR / f"{stem}.part.json").unlink(missing_ok=True)
+
+
+def _claim_part(shard_dir: Path, split: str, part: int, fingerprint: str) -> None:
+    """Keep the part's files when they were made for this fingerprint; otherwise start it afresh."""
+    claim = _claim_path(shard_dir, split, part)
+    if claim.exists() and read_json(claim).get("fingerprint") == fingerprint:
+        return
+    _remove_part_files(shard_dir, _stem(split, part))
+    write_json_atomic(claim, {"fingerprint": fingerprint})
+
+
+def remove_parts_outside(plan: ShardPlan) -> list[str]:
+    """Delete the files of parts a previous plan had and this one does not (say, fewer images kept);
+    returns their stems. Parts the plan has are left to write_part's fingerprint check."""
+    shard_dir = Path(plan.shard_dir)
+    current = {_stem(split, part) for split, part in plan.part_ids()}
+    found = {tar.name[: -len("???.tar")] for tar in shard_dir.glob("*-??????.tar")}
+    found |= {path.name.split(".", 1)[0] for path in (shard_dir / INDEX_DIR).glob("*-???.*.json")}
+    stale = sorted(stem for stem in found if stem.split("-")[0] in SPLITS and stem not in current)
+    for stem in stale:
+        _remove_part_files(shard_dir, stem)
+    return stale
+
+
+def save_plan(plan: ShardPlan) -> Path:
+    """Save the plan, then clear what an earlier plan left in the same folder beyond this one's parts."""
+    path = plan.save()
+    removed = remove_parts_outside(plan)
+    if removed:
+        logging.getLogger(__name__).info("removed the shards of %d parts an earlier plan had: %s", len(removed), ", ".join(removed))
+    return path
 
 
 def _existing_shards(shard_dir: Path, split: str, part: int) -> list[dict]:
@@ -121,6 +182,7 @@ def write_part(
     """Write (or finish) one part. Safe to call again after any failure or kill."""
     plan = ShardPlan.load(plan_path)
     shard_dir = Path(plan.shard_dir)
+    _claim_part(shard_dir, split, part, part_fingerprint(plan, split, part))
     done = _done_path(shard_dir, split, part)
     if done.exists():
         return PartResult(**read_json(done))

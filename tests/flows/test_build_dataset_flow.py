@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 from flows.cli import main
@@ -49,3 +50,13 @@ def test_cli_runs_the_flow_and_publishes_a_summary(prefect_server, tmp_path, cal
                  "--val-fraction", "0.25"]) == 0
     after = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "data" / "shards").glob("*.tar")}
     assert before == after
+
+    # The strict colour filter setting reaches the cleaning step; the shards follow what it keeps.
+    assert main(["build-dataset", "--images", str(images), "--out", str(tmp_path / "data"), "--size", "64",
+                 "--val-fraction", "0.25", "--colour-filter", "strict"]) == 0
+    report = json.loads((tmp_path / "data" / "clean" / "report.json").read_text())
+    assert report["settings"]["colour"]["strictness"] == "strict"
+    strict_kept = read_kept_paths(tmp_path / "data" / "clean")
+    assert set(strict_kept) <= set(kept)
+    card = read_card(card_path)
+    assert card["totals"]["train"]["samples"] + card["totals"]["val"]["samples"] == len(strict_kept)

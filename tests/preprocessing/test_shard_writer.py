@@ -136,3 +136,41 @@ def test_kill_mid_shard_leaves_no_truncated_shard_and_rerun_completes(tmp_path, 
     keys = _all_keys(shard_paths(shard_dir, card, "train"))
     assert len(keys) == len(set(keys)) == 60
     assert sorted(p.name for p in shard_dir.glob("*.tar")) == sorted(s["name"] for s in card["shards"])
+
+
+def test_a_changed_plan_in_the_same_folder_rewrites_its_parts(tmp_path, caltech_dir):
+    # another --size, or fewer images kept by the cleaning, into the same data root: the shards must
+    # follow the new plan, never be returned as done from the old one
+    import io
+
+    from PIL import Image
+
+    from preprocessing.image_inventory import sha256_file
+
+    folder = tmp_path / "images"
+    photos = link_real_photos(caltech_dir, folder, 24)
+    shard_dir = tmp_path / "shards"
+
+    def short_sides(card) -> set[int]:
+        sides = set()
+        for shard in card["shards"]:
+            for sample in wds.WebDataset(str(shard_dir / shard["name"]), shardshuffle=False):
+                lightness = next(value for key, value in sample.items() if key.endswith(".png"))
+                sides.add(min(Image.open(io.BytesIO(lightness)).size))
+        return sides
+
+    small = ShardSettings(short_side=32, val_fraction=0.0, part_size=8, maxcount=4)
+    first = read_card(build_shards(folder, shard_dir, small, workers=1))
+    assert short_sides(first) == {32} and len(first["shards"]) == 6
+
+    larger = ShardSettings(short_side=48, val_fraction=0.0, part_size=8, maxcount=4)
+    second = read_card(build_shards(folder, shard_dir, larger, workers=1))
+    assert short_sides(second) == {48} and second["totals"]["train"]["samples"] == 24
+
+    for photo in photos[8:]:  # 8 images left: one part instead of three
+        photo.unlink()
+    third = read_card(build_shards(folder, shard_dir, larger, workers=1))
+    assert third["totals"]["train"]["samples"] == 8
+    assert sorted(p.name for p in shard_dir.glob("*.tar")) == sorted(s["name"] for s in third["shards"])
+    assert not list((shard_dir / "_index").glob("train-001*")) and not list((shard_dir / "_index").glob("train-002*"))
+    assert sorted(_all_keys(shard_paths(shard_dir, third, "train"))) == sorted(sha256_file(p) for p in photos[:8])
