@@ -20,7 +20,7 @@ from flows.isolated_process import run_isolated
 from flows.retry_policy import retrying
 from flows.sample_inputs import SAMPLE_GALLERY, sample_gallery_task
 from flows.scrape import scrape as scrape_flow
-from flows.task_cache import cached_on_sources, planned_with_cache
+from flows.task_cache import cached_on_sources, plan_result, planned_with_cache
 from preprocessing.clean_decision import read_kept_paths
 from preprocessing.clean_plan import KEPT_FILE
 from preprocessing.dataset_card import build_card, read_card, write_card
@@ -37,10 +37,10 @@ CodecName = Literal["l8png-ab8jpg", "lab8-png", "lab8-webp"]  # spelled out for 
 
 
 @task(name="plan-shards", **retrying(), **cached_on_sources(lambda p: [str(Path(p["clean_dir"]) / KEPT_FILE) if p["clean_dir"] else p["images"]]))
-def plan_shards_task(images: str, shard_dir: str, settings: dict, clean_dir: str | None = None) -> str:
+def plan_shards_task(images: str, shard_dir: str, settings: dict, clean_dir: str | None = None) -> dict[str, str]:
     files = read_kept_paths(clean_dir) if clean_dir else iter_image_files(images)  # only clean, unique images
     plan = plan_shards(files, shard_dir, ShardSettings(**settings))
-    return str(save_plan(plan))
+    return plan_result(save_plan(plan))
 
 
 @task(name="write-shard-part", **retrying())

@@ -16,7 +16,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from flows.bounded_submit import map_bounded
 from flows.isolated_process import run_isolated
 from flows.retry_policy import retrying
-from flows.task_cache import cached_on_sources, planned_with_cache
+from flows.task_cache import cached_on_sources, plan_result, planned_with_cache
 from preprocessing.clean_decision import decide
 from preprocessing.clean_part import analyse_part
 from preprocessing.clean_plan import CONTACT_SHEET, CleanPlan, plan_cleaning
@@ -30,9 +30,9 @@ CLEAN_SUBDIR = "clean"
 
 
 @task(name="plan-cleaning", **retrying(), **cached_on_sources(lambda p: [p["images"]]))
-def plan_cleaning_task(images: str, clean_dir: str, part_size: int, settings: dict) -> str:
+def plan_cleaning_task(images: str, clean_dir: str, part_size: int, settings: dict) -> dict[str, str]:
     limits = settings_from_dict(settings).limits
-    return str(plan_cleaning(iter_image_files(images), clean_dir, part_size, limits=limits).save())
+    return plan_result(plan_cleaning(iter_image_files(images), clean_dir, part_size, limits=limits).save())
 
 
 @task(name="analyse-clean-part", **retrying())

@@ -20,7 +20,7 @@ from pydantic import Field
 from flows.bounded_submit import map_bounded
 from flows.retry_policy import retrying
 from flows.sample_inputs import SAMPLE_ARCHIVE, sample_archive_task
-from flows.task_cache import cached_on_sources, planned_with_cache
+from flows.task_cache import cached_on_sources, plan_result, planned_with_cache
 from inference.colorize_run import (
     ColorizePlan,
     check_no_overlap,
@@ -40,8 +40,8 @@ SAMPLE_ARCHIVE_DEFAULT = f"data/{SAMPLE_ARCHIVE}"  # what a run with no input co
 
 
 @task(name="plan-colorize", **retrying(), **cached_on_sources(lambda p: [p["source"]]))
-def plan_task(source: str, output: str, batch_images: int) -> str:
-    return str(plan_run(source, output, batch_images))
+def plan_task(source: str, output: str, batch_images: int) -> dict[str, str]:
+    return plan_result(plan_run(source, output, batch_images))
 
 
 @task(name="filter-inbox", **retrying())

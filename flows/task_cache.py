@@ -4,8 +4,11 @@ plan-cleaning and plan-shards sha256 every input file, plan-colorize lists (and,
 decompresses) a whole archive: minutes at a million files, for a plan identical to the last one.
 Their cache key is the task's inputs + its source code + a stat fingerprint (relative path, size,
 mtime) of the files they read, so an added, removed or rewritten file, or a code change, misses.
-A hit is only used while the plan file it names still exists (`planned_with_cache`): if someone
-deleted it, the task runs again and refreshes the cache. Results (small path strings) persist under
+A hit is only used while the plan file it names still holds what the task wrote (`planned_with_cache`
+checks the file's sha256, recorded with the path): plans live at a fixed place in the output folder,
+so a later run with other inputs or settings overwrites the file a cache entry names (clean X, clean
+Y, clean X again would otherwise get Y's plan back); such a hit, or a deleted file, runs the task
+again and refreshes the cache. Results (small path strings) persist under
 PREFECT_HOME/storage; a worker on another machine simply misses and recomputes (docs/scaling.md).
 """
 
@@ -59,9 +62,20 @@ def cached_on_sources(sources: Callable[[dict[str, Any]], list[str | Path]]) -> 
     }
 
 
+def plan_result(path: str | Path) -> dict[str, str]:
+    """What a cached planning task returns: its plan file's path and the sha256 of what it wrote."""
+    return {"path": str(path), "sha256": hashlib.sha256(Path(path).read_bytes()).hexdigest()}
+
+
+def _still_written(result: dict[str, str]) -> bool:
+    path = Path(result["path"])
+    return path.is_file() and hashlib.sha256(path.read_bytes()).hexdigest() == result["sha256"]
+
+
 def planned_with_cache(task: Any, *args: Any) -> str:
-    """Call a cached planning task that returns a file path; recompute if that file has gone."""
-    path = task(*args)
-    if not Path(path).exists():
-        path = task.with_options(refresh_cache=True)(*args)
-    return path
+    """Call a cached planning task (returning `plan_result`); recompute if its file has gone or been
+    rewritten since. Returns the plan file's path."""
+    result = task(*args)
+    if not _still_written(result):
+        result = task.with_options(refresh_cache=True)(*args)
+    return result["path"]

@@ -165,14 +165,18 @@ def workspace_of(output: str | Path) -> Path:
 
 
 def filter_plan_for_inbox(plan_path: str | Path, bundle: str | Path) -> Path:
-    """Inbox mode: drop the entries a previous run finished under this model version."""
+    """Inbox mode: drop the entries a previous run finished under this model version. Writes a new
+    plan file beside the listing (which the planning cache may hand to the next run unchanged)."""
+    plan_path = Path(plan_path)
     plan = ColorizePlan.load(plan_path)
     version = bundle_version(bundle)
     index = InboxIndex(open_output(plan.output).workspace, plan.source)
+    batch_images = max((len(batch) for batch in plan.batches), default=DEFAULT_BATCH_IMAGES)
     kept = [item for batch in plan.batches for item in batch if not index.is_seen(entry_of(_item(item)), version)]
-    plan.batches = [kept[i : i + DEFAULT_BATCH_IMAGES] for i in range(0, len(kept), DEFAULT_BATCH_IMAGES)]
-    write_json_atomic(plan_path, asdict(plan))
-    return Path(plan_path)
+    plan.batches = [kept[i : i + batch_images] for i in range(0, len(kept), batch_images)]
+    filtered = plan_path.with_name(f"{plan_path.stem}-inbox-{version[:16]}.json")
+    write_json_atomic(filtered, asdict(plan))
+    return filtered
 
 
 def mark_inbox_entries(plan_path: str | Path, bundle: str | Path) -> None:

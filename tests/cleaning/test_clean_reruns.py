@@ -44,3 +44,28 @@ def test_other_validation_limits_analyse_again(tmp_path):
     lenient = clean_images(files, tmp_path / "clean", settings=CleaningSettings(limits=ValidationLimits(min_side=32)), workers=1)
     assert lenient["dropped_by_reason"] == {} and lenient["kept"] == 3  # the small photo was looked at again
     assert _records_folder(tmp_path / "clean") != first_folder and first_folder.is_dir()
+
+
+def test_the_flow_never_reuses_a_plan_another_run_overwrote(prefect_server, tmp_path, bsds_dir):
+    # The planning task is cached on its inputs, and its plan lives at a fixed place in DATA/clean:
+    # cleaning X, then Y, then X again into one data root must clean X the third time (the cache
+    # entry of the first run names a plan file the second run rewrote).
+    from flows.clean import clean
+    from preprocessing.clean_decision import read_kept_paths
+
+    folders = {}
+    for name, photos in (("x", sorted((bsds_dir / "val").glob("*.jpg"))[:3]), ("y", sorted((bsds_dir / "test").glob("*.jpg"))[:2])):
+        folders[name] = tmp_path / name
+        folders[name].mkdir()
+        for photo in photos:
+            (folders[name] / photo.name).symlink_to(photo)
+    out = tmp_path / "data"
+
+    def kept_after(name: str) -> set[str]:
+        clean(images=str(folders[name]), out=str(out), workers=1)
+        return {path.name for path in read_kept_paths(out / "clean")}
+
+    first = kept_after("x")
+    assert first == {p.name for p in folders["x"].iterdir()}
+    assert kept_after("y") == {p.name for p in folders["y"].iterdir()}
+    assert kept_after("x") == first

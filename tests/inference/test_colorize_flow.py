@@ -48,3 +48,8 @@ def test_flow_zip_in_zip_out_with_artifacts_and_inbox(prefect_server, tiny_bundl
     assert again["done"] + again["skipped"] == 1 and again["settled"] == 0
     sources = {e.source for e in RunLedger(workspace_of(out)).entries().values()}
     assert f"donation-2.zip/{photos[5].name}" in sources
+
+    # Another model: the inbox index is per model version, so all six are planned again (the listing
+    # of the unchanged inbox comes from the planning cache; the inbox filter must not have rewritten it).
+    other = colorize_archive(input=str(inbox), output=str(out), model="fast", size=64, inbox=True)
+    assert other["done"] + other["skipped"] == 6 and other["failed"] == 0
