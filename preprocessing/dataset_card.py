@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import json
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
@@ -72,6 +74,13 @@ def write_card(shard_dir: str | Path, card: dict[str, Any]) -> Path:
     path = Path(shard_dir) / CARD_NAME
     write_json_atomic(path, card)
     return path
+
+
+def dataset_identity(card: dict[str, Any]) -> str:
+    """What a training run was fed: a digest of the card's encoding, split rule and shard list (names,
+    sample counts, bytes), not of when it was written; another size, codec or kept set changes it."""
+    content = {key: card.get(key) for key in ("encoding", "split", "shards")}
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def read_card(shard_dir_or_card: str | Path) -> dict[str, Any]:

@@ -14,6 +14,9 @@ RUN/ (= `out`) receives:
 Resume (`resume=True`): loads the newest checkpoint and continues at its step with the same LR
 schedule; history lines written after that checkpoint by a killed process are dropped. With no
 checkpoint yet it simply starts. Without `resume`, a RUN that already holds checkpoints is refused.
+A resume on another dataset than the run started on (another size, codec or set of images: the
+card's `dataset_identity`) is refused too: it would continue, or just re-export, the old weights under
+the new card. A start at step 0 sets aside what a checkpoint-less earlier run left (run_leftovers).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
 from preprocessing.atomic_files import read_json, write_json_atomic
-from preprocessing.dataset_card import CARD_NAME, read_card
+from preprocessing.dataset_card import CARD_NAME, dataset_identity, read_card
 from training.adversarial_loss import discriminator_loss, generator_adversarial_loss
 from training.bundle import export_bundle, plain_module
 from training.checkpoint_store import latest_checkpoint, load_checkpoint, restore_rng_state, rng_state, save_checkpoint
@@ -42,6 +45,7 @@ from training.metrics_history import append_record, truncate_history
 from training.model_factory import build_discriminator, build_model, generator_config
 from training.presets import run_config
 from training.regression_loss import ab_regression_loss
+from training.run_leftovers import set_aside_leftovers
 from training.shard_loader import endless_batches, train_loader
 
 RUN_CONFIG_NAME = "run_config.json"
@@ -71,7 +75,7 @@ def find_shard_dir(data: str | Path) -> Path:
 
 
 def _resolve_config(run_dir: Path, preset: str | None, kind: str | None, steps: int | None,
-                    overrides: dict | None, resume: bool) -> dict[str, Any]:
+                    overrides: dict | None, resume: bool, dataset: str) -> dict[str, Any]:
     stored_path = run_dir / RUN_CONFIG_NAME
     has_checkpoint = latest_checkpoint(run_dir) is not None
     if has_checkpoint and not resume:
@@ -83,11 +87,18 @@ def _resolve_config(run_dir: Path, preset: str | None, kind: str | None, steps: 
                                     ("steps", steps, config["train"]["steps"])):
             if given is not None and given != stored:
                 raise ValueError(f"{run_dir} was started with {name} {stored!r}; a resume cannot change it to {given!r}")
-        return config
+        started_on = config.get("dataset")  # absent in runs started before it was recorded
+        if started_on is not None and started_on != dataset:
+            raise ValueError(
+                f"{run_dir} was trained on another dataset (identity {started_on}, now {dataset}: other images, "
+                "size or codec); a resume would continue the old weights under the new dataset's card. "
+                "Train into a new --out (or move this run away)"
+            )
+        return {**config, "dataset": dataset}
     merged = {section: dict(values) for section, values in (overrides or {}).items()}
     if steps is not None:
         merged.setdefault("train", {})["steps"] = steps
-    return run_config(preset or "cpu-small", kind or "regression", merged)
+    return {**run_config(preset or "cpu-small", kind or "regression", merged), "dataset": dataset}
 
 
 def _autocast(place: ProcessPlace, precision: str):
@@ -119,7 +130,7 @@ def train(
     run_dir = Path(out)
     shard_dir = find_shard_dir(data)
     card = read_card(shard_dir)
-    config = _resolve_config(run_dir, preset, kind, steps, overrides, resume)
+    config = _resolve_config(run_dir, preset, kind, steps, overrides, resume, dataset_identity(card))
     settings = config["train"]
     kind = config["kind"]
     total_steps = int(settings["steps"])
@@ -173,6 +184,8 @@ def train(
         samples_seen = int(state["data"]["samples_seen"])
         if place.is_main:
             truncate_history(run_dir, start_step)
+    elif place.is_main:
+        set_aside_leftovers(run_dir)
     barrier(place)
 
     trained = model

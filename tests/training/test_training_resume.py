@@ -77,3 +77,44 @@ def test_kill_and_resume_continues_the_same_run(tiny_data, tmp_path):
     assert len(list_checkpoints(run)) == 2  # older ones pruned
     assert (run / "bundle" / "version.txt").is_file()
     assert torch.load(run / "bundle" / "weights.pt", weights_only=True)
+
+
+def test_a_resume_on_another_dataset_is_refused(tiny_data, tmp_path):
+    # the pipeline always resumes into runs/default: a re-run after the dataset changed must not
+    # re-export the old weights under the new card
+    from preprocessing.shard_build import build_shards
+    from preprocessing.shard_plan import ShardSettings
+
+    run = tmp_path / "run"
+    settings = tiny(checkpoint_every=2)
+    first = train(tiny_data, run, steps=2, overrides=settings)
+    assert first.step == 2
+    again = train(tiny_data, run, steps=2, resume=True, overrides=settings)  # same data: just re-exports
+    assert again.resumed_from == 2
+
+    other = tmp_path / "other"
+    build_shards(tiny_data / "images", other / "shards", ShardSettings(short_side=40, val_fraction=0.15, maxcount=10), workers=1)
+    with pytest.raises(ValueError, match="another dataset"):
+        train(other, run, steps=2, resume=True, overrides=settings)
+    assert json.loads((run / "bundle" / "dataset.json").read_text())["encoding"]["resize"]["short_side"] == 48
+
+
+def test_a_fresh_start_sets_aside_what_a_checkpoint_less_run_left(tiny_data, tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    # a run killed after an evaluation but before its first checkpoint, on other data
+    stale = [{"type": "train", "step": 1, "loss": 123.0}, {"type": "eval", "step": 2, "psnr": 1.0}]
+    (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in stale))
+    (run / "gray_baseline.json").write_text(json.dumps({"psnr": 99.0}))
+    (run / "samples").mkdir()
+    (run / "samples" / "step-00000002.png").write_bytes(b"old grid")
+
+    train(tiny_data, run, steps=2, overrides=tiny(checkpoint_every=2, eval_every=2))
+    history = read_history(run)
+    assert [r["step"] for r in history if r["type"] == "train"] == [1, 2]
+    assert all(r.get("loss") != 123.0 for r in history)
+    assert json.loads((run / "gray_baseline.json").read_text())["psnr"] != 99.0  # measured on these val images
+    (aside,) = run.glob("abandoned-*")
+    assert json.loads((aside / "gray_baseline.json").read_text()) == {"psnr": 99.0}
+    assert (aside / "samples" / "step-00000002.png").read_bytes() == b"old grid"
+    assert len((aside / "metrics.jsonl").read_text().splitlines()) == 2
