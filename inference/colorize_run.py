@@ -89,9 +89,15 @@ def plan_run(source: str | Path, output: str | Path, batch_images: int = DEFAULT
 
 
 @functools.lru_cache(maxsize=2)
-def cached_colorizer(bundle: str, settings: ColorizeSettings, device: str) -> Colorizer:
-    """One loaded model per process, shared by the batches (tasks) that run in it."""
+def _cached_colorizer(bundle: str, version: str, settings: ColorizeSettings, device: str) -> Colorizer:
     return Colorizer.from_bundle(bundle, settings, device)
+
+
+def cached_colorizer(bundle: str, settings: ColorizeSettings, device: str) -> Colorizer:
+    """One loaded model per process, shared by the batches (tasks) that run in it. Keyed by the bundle's
+    version too: a bundle re-exported at the same path (a long-lived `--inbox --every`, a notebook) is
+    loaded again, not served from memory under the new version's name."""
+    return _cached_colorizer(bundle, bundle_version(bundle), settings, device)
 
 
 def colorize_planned_batch(

@@ -66,3 +66,24 @@ def test_channels_last_annealed_mean_matches_nchw(temperature):
     fast = annealed_mean(logits.contiguous(memory_format=torch.channels_last), centres, temperature)
     assert fast.shape == expected.shape == (2, 2, 12, 16)
     assert torch.allclose(fast, expected, atol=1e-3)
+
+
+def test_a_bundle_re_exported_at_the_same_path_is_loaded_again(tmp_path):
+    # one long-lived process (--inbox --every, a notebook): the loaded model is cached per process,
+    # but a new training exported into the same RUN/bundle must be what the next run uses
+    import shutil
+
+    from inference.colorize_run import cached_colorizer
+    from inference.colorizer import ColorizeSettings
+    from inference.default_model import resolve_bundle
+
+    bundle = tmp_path / "bundle"
+    shutil.copytree(resolve_bundle("fast"), bundle)
+    settings = ColorizeSettings(working_size=64)
+    first = cached_colorizer(str(bundle), settings, "cpu")
+    assert cached_colorizer(str(bundle), settings, "cpu") is first  # unchanged: served from memory
+    shutil.rmtree(bundle)
+    shutil.copytree(resolve_bundle("default"), bundle)
+    second = cached_colorizer(str(bundle), settings, "cpu")
+    assert second is not first
+    assert second.version == (bundle / "version.txt").read_text().strip() != first.version
