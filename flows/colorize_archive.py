@@ -45,8 +45,8 @@ def plan_task(source: str, output: str, batch_images: int) -> dict[str, str]:
 
 
 @task(name="filter-inbox", **retrying())
-def filter_inbox_task(plan_path: str, bundle: str) -> str:
-    return str(filter_plan_for_inbox(plan_path, bundle))
+def filter_inbox_task(plan_path: str, bundle: str, settings: dict) -> str:
+    return str(filter_plan_for_inbox(plan_path, bundle, ColorizeSettings(**settings)))
 
 
 @task(name="colorize-batch", **retrying())
@@ -93,7 +93,7 @@ def colorize_archive(
     check_no_overlap(Path(input), Path(output))  # a user error: fail now, not after retries
     plan_path = planned_with_cache(plan_task, input, output, batch_images)
     if inbox:
-        plan_path = filter_inbox_task(plan_path, model)
+        plan_path = filter_inbox_task(plan_path, model, settings)
     plan = ColorizePlan.load(plan_path)
     logger.info("%d images listed in %d batches", plan.images, len(plan.batches))
 
@@ -109,7 +109,7 @@ def colorize_archive(
     summaries = map_bounded(colorize_batch_task, arguments, 1, on_batch)
     ledger_path = finalize_task(output)
     if inbox:
-        mark_inbox_entries(plan_path, model)
+        mark_inbox_entries(plan_path, model, ColorizeSettings(**settings))
     sheet = contact_sheet_task(plan_path)
     totals = _publish(summaries, time.perf_counter() - started, ledger_path, sheet)
     return totals

@@ -120,7 +120,7 @@ class _Pipeline:
 
     def entry(self, pending: _Pending, status: str, **fields) -> LedgerEntry:
         return LedgerEntry(
-            source=pending.ref.name, model_version=self.colorizer.version, status=status,
+            source=pending.ref.name, model_version=self.colorizer.ledger_version, status=status,
             sha256=pending.sha256, timings={k: round(v, 4) for k, v in pending.timings.items()}, **fields,
         )
 
@@ -298,7 +298,9 @@ def colorize_members(
     input keeps its own name even when another batch holds a file that would map onto it.
     `spool_dir`: where a compressed tar is decompressed once for all batches (archive_members)."""
     started = time.perf_counter()
-    known = ledger.index()
+    writers: dict[str, str] = {}
+    known = ledger.index(writers)
+    current = colorizer.ledger_version
     part = ledger.open_part(label)
     items = list(items)
     if input_names is None:
@@ -307,12 +309,12 @@ def colorize_members(
     pipeline = _Pipeline(colorizer, output, part, batch_size, workers, max_in_flight or 2 * batch_size + workers, on_image,
                          previews, preview_dir, names)
     for (version, sha, source), (status, _, out) in known.items():
-        if version == colorizer.version and status == DONE and out:
+        if version == current and status == DONE and out and writers.get(out) == current:
             pipeline.done_by_sha.setdefault(sha, []).append((source, out))
     refs: list[MemberRef] = []
     for item in items:
         if isinstance(item, MemberProblem):
-            pipeline.record(problem_entry(item, colorizer.version))
+            pipeline.record(problem_entry(item, colorizer.ledger_version))
         else:
             refs.append(item)
     try:
@@ -320,11 +322,12 @@ def colorize_members(
         for ref, data in read_members(refs, spool_dir=spool_dir):
             read_seconds = time.perf_counter() - read_started
             if isinstance(data, MemberProblem):
-                pipeline.record(problem_entry(data, colorizer.version))
+                pipeline.record(problem_entry(data, colorizer.ledger_version))
             else:
                 sha = hashlib.sha256(data).hexdigest()
-                status, reason, previous_output = known.get((colorizer.version, sha, ref.name), (None, None, None))
-                still_there = bool(previous_output) and output.exists(previous_output) and names.belongs_to(previous_output, ref.name)
+                status, reason, previous_output = known.get((colorizer.ledger_version, sha, ref.name), (None, None, None))
+                still_there = (bool(previous_output) and writers.get(previous_output) == current
+                               and output.exists(previous_output) and names.belongs_to(previous_output, ref.name))
                 if is_settled(status, reason, still_there, colorizer.settings.force):
                     pipeline.report.settled += 1
                 elif (first := pipeline.copy_source(sha, ref.name)) and (fmt := _format_of(data)):

@@ -21,7 +21,7 @@ from typing import Callable
 
 from inference.archive_members import MemberProblem, MemberRef, is_archive, list_members
 from inference.batch_colorize import BatchReport, colorize_members
-from inference.colorizer import ColorizeSettings, Colorizer
+from inference.colorizer import ColorizeSettings, Colorizer, ledger_version
 from inference.contact_sheet import PREVIEWS_FOLDER, build_contact_sheet
 from inference.output_target import open_output
 from inference.inbox_index import InboxIndex, entry_of
@@ -170,12 +170,13 @@ def workspace_of(output: str | Path) -> Path:
     return open_output(output).workspace
 
 
-def filter_plan_for_inbox(plan_path: str | Path, bundle: str | Path) -> Path:
-    """Inbox mode: drop the entries a previous run finished under this model version. Writes a new
+def filter_plan_for_inbox(plan_path: str | Path, bundle: str | Path, settings: ColorizeSettings = ColorizeSettings()) -> Path:
+    """Inbox mode: drop the entries a previous run finished under this model version and these output
+    settings (colorizer.ledger_version). Writes a new
     plan file beside the listing (which the planning cache may hand to the next run unchanged)."""
     plan_path = Path(plan_path)
     plan = ColorizePlan.load(plan_path)
-    version = bundle_version(bundle)
+    version = ledger_version(bundle_version(bundle), settings)
     index = InboxIndex(open_output(plan.output).workspace, plan.source)
     batch_images = max((len(batch) for batch in plan.batches), default=DEFAULT_BATCH_IMAGES)
     kept = [item for batch in plan.batches for item in batch if not index.is_seen(entry_of(_item(item)), version)]
@@ -185,10 +186,10 @@ def filter_plan_for_inbox(plan_path: str | Path, bundle: str | Path) -> Path:
     return filtered
 
 
-def mark_inbox_entries(plan_path: str | Path, bundle: str | Path) -> None:
+def mark_inbox_entries(plan_path: str | Path, bundle: str | Path, settings: ColorizeSettings = ColorizeSettings()) -> None:
     """After a run: remember the inbox entries whose every image is settled (none failed)."""
     plan = ColorizePlan.load(plan_path)
-    version = bundle_version(bundle)
+    version = ledger_version(bundle_version(bundle), settings)
     workspace = open_output(plan.output).workspace
     failed_sources = {e.source for e in RunLedger(workspace).entries().values() if e.model_version == version and e.status == FAILED}
     entries: dict[str, bool] = {}

@@ -12,6 +12,8 @@ finished uint8 RGB comes back, so the CPU threads only decode and encode.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import os
 from dataclasses import dataclass, replace
@@ -43,6 +45,23 @@ class ColorizeSettings:
     smoothing_sigma: float = 0.0  # Gaussian blur of ab, in working-size pixels (0: off)
     force: bool = False  # colorize inputs that already look like colour photographs
     max_pixels: int = DEFAULT_MAX_PIXELS  # bigger inputs are refused as likely decompression bombs
+
+
+DEFAULT_SETTINGS = ColorizeSettings()
+# The settings that change a colorized output's pixels (force and max_pixels only choose what is colorized).
+OUTPUT_SETTINGS = ("working_size", "saturation", "temperature", "smoothing_sigma")
+
+
+def ledger_version(model_version: str, settings: ColorizeSettings) -> str:
+    """The version a ledger records an output under: the model's, plus a digest of the output settings
+    that differ from the defaults. A re-run with another --size or --saturation into the same output
+    then redoes every image, as a new model would, instead of calling the old outputs settled; a run
+    on the defaults keeps the plain model version (and every ledger written before this existed)."""
+    tuned = {name: getattr(settings, name) for name in OUTPUT_SETTINGS
+             if getattr(settings, name) != getattr(DEFAULT_SETTINGS, name)}
+    if not tuned:
+        return model_version
+    return f"{model_version}~{hashlib.sha256(json.dumps(tuned, sort_keys=True).encode()).hexdigest()[:8]}"
 
 
 @dataclass
@@ -103,6 +122,7 @@ class Colorizer:
         self.model = model.to(memory_format=torch.channels_last)
         self.version = version
         settings = settings or ColorizeSettings()
+        self.ledger_version = ledger_version(version, settings)  # as given: a left-open size stays "default"
         if settings.working_size is None:  # left open: the bundle's own (`from_bundle` passes it)
             settings = replace(settings, working_size=working_size)
         self.settings = settings

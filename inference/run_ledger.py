@@ -31,7 +31,7 @@ PART_RECORDS = 64
 @dataclass
 class LedgerEntry:
     source: str  # relative name in the input (as found, for refused names)
-    model_version: str
+    model_version: str  # the model's version, plus "~<digest>" of non-default output settings (colorizer.ledger_version)
     status: str  # done | skipped | failed
     sha256: str | None = None
     output: str | None = None  # relative name in the output
@@ -71,9 +71,12 @@ class RunLedger:
                 merged[entry.key] = entry
         return merged
 
-    def index(self) -> dict[tuple[str, str, str], tuple[str, str | None, str | None]]:
-        """Compact view for skip decisions: key -> (status, reason, output); no entry objects kept."""
+    def index(self, writers: dict[str, str] | None = None) -> dict[tuple[str, str, str], tuple[str, str | None, str | None]]:
+        """Compact view for skip decisions: key -> (status, reason, output); no entry objects kept.
+        `writers`, if given, is filled with output -> the version of the newest done entry that wrote
+        it: an output a later run (another model or settings) overwrote is no longer this version's."""
         compact: dict[tuple[str, str, str], tuple[str, str | None, str | None]] = {}
+        newest: dict[str, float] = {}
         sources = [self.workspace / LEDGER_FILE] if (self.workspace / LEDGER_FILE).is_file() else []
         for path in sources + self._part_files():
             try:
@@ -82,6 +85,11 @@ class RunLedger:
                 continue
             for r in records:
                 compact[(r["model_version"], r.get("sha256") or "", r["source"])] = (r["status"], r.get("reason"), r.get("output"))
+                if writers is not None and r["status"] == DONE and r.get("output"):
+                    finished = r.get("finished_at", 0.0)
+                    if finished >= newest.get(r["output"], -1.0):  # ledger.json is sorted by name, not time
+                        newest[r["output"]] = finished
+                        writers[r["output"]] = r["model_version"]
             del records
         return compact
 

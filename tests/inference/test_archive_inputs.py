@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from inference.colorize_run import colorize_input, workspace_of
-from inference.colorizer import ColorizeSettings
+from inference.colorizer import ColorizeSettings, ledger_version
 from inference.output_encoding import output_name
 from inference.run_ledger import DONE, RunLedger
 
@@ -64,7 +64,9 @@ def test_new_model_version_redoes_everything(archive_tree, tiny_bundle, tmp_path
     again = colorize_input(subset, out, retrained, SETTINGS)
     assert again.settled == 0 and again.done + again.skipped == len(_relative_images(subset))
     versions = {e.model_version for e in RunLedger(workspace_of(out)).entries().values()}
-    assert versions == {(tiny_bundle / "version.txt").read_text().strip(), "tintype-regression-v2test"}
+    # the ledger's version is the model's plus a digest of the non-default output settings (SETTINGS' size)
+    assert versions == {ledger_version((tiny_bundle / "version.txt").read_text().strip(), SETTINGS),
+                        ledger_version("tintype-regression-v2test", SETTINGS)}
 
 
 @pytest.mark.parametrize("kind", ["zip", "tar.gz"])
