@@ -15,6 +15,10 @@ REFUSED = "refused"
 INVALID = "invalid"
 ERROR = "error"
 FINAL_STATUSES = frozenset({OK, REFUSED, INVALID})
+# Refusals that a setting decided: final only under settings at least as strict. A row records the
+# setting it was judged under, so a re-run with --allow-private or a larger --max-bytes / --max-pixels
+# fetches these again instead of skipping them for good.
+SETTING_OF_CODE = {"private-address": "allow_private", "too-big": "max_bytes", "too-large": "max_pixels"}
 
 
 class FetchOutcome(Exception):

@@ -9,7 +9,8 @@ image: the difference between 6 ms and 0.2 ms per image here). So a row never po
 power cut could lose, and a file without a row is simply fetched again.
 A manifest part is written whole, atomically, by the task that made it, and never changed; a re-run
 adds parts. The latest word on a URL is the union of all parts: a final status (ok, refused,
-invalid) ends it, error rows count as attempts.
+invalid) ends it, error rows count as attempts; a refusal a setting decided (private address, too
+many bytes or pixels) ends it only for runs with that setting at least as strict.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from scraping.atomic_write import write_bytes_atomic
-from scraping.fetch_outcomes import FINAL_STATUSES
+from scraping.fetch_outcomes import FINAL_STATUSES, SETTING_OF_CODE
 
 MANIFEST_DIR = "manifest"
 
@@ -34,6 +35,8 @@ class UrlHistory:
     status: str | None = None  # the final status, if any
     attempts: int = 0  # rows for this URL (errors and the final one)
     sha256: str | None = None
+    code: str | None = None  # the final row's error code (too-big, private-address, ...)
+    judged_under: dict[str, Any] | None = None  # the deciding setting's value then (SETTING_OF_CODE)
 
 
 class RawStore:
@@ -72,9 +75,11 @@ class RawStore:
                 continue
             entry = found.setdefault(row["url"], UrlHistory())
             entry.attempts += 1
-            if row.get("status") in FINAL_STATUSES and entry.status is None:
+            if row.get("status") in FINAL_STATUSES:  # the latest final word wins (a relaxed re-run may retry one)
                 entry.status = row["status"]
                 entry.sha256 = row.get("sha256")
+                entry.code = row.get("error")
+                entry.judged_under = row.get("judged_under")
         return found
 
 
@@ -113,8 +118,24 @@ class ManifestWriter:
         self._rows = []
 
 
-def is_retriable(entry: UrlHistory | None, max_attempts: int) -> bool:
-    """Should this URL be fetched (again)?"""
+def is_retriable(entry: UrlHistory | None, max_attempts: int, settings: Any = None) -> bool:
+    """Should this URL be fetched (again)? `settings` (ScrapeSettings): a refusal a setting decided is
+    retried when this run's setting is more permissive than the one it was judged under."""
     if entry is None:
         return True
-    return entry.status is None and entry.attempts < max_attempts
+    if entry.status is None:
+        return entry.attempts < max_attempts
+    return settings is not None and _setting_relaxed(entry, settings)
+
+
+def _setting_relaxed(entry: UrlHistory, settings: Any) -> bool:
+    name = SETTING_OF_CODE.get(entry.code or "")
+    if name is None:
+        return False
+    now = getattr(settings, name)
+    then = (entry.judged_under or {}).get(name)
+    if name == "allow_private":
+        return bool(now) and not then  # refused only while private addresses were not allowed
+    # an older row without the value: retry only above the default, the limit it most likely met
+    then = then if then is not None else getattr(type(settings)(), name)
+    return now is None or (then is not None and now > then)

@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable
 
 from scraping.address_guard import AddressGuard
 from scraping.crawl_frontier import CrawlFrontier, PageTask
-from scraping.fetch_outcomes import ERROR, OK, FetchOutcome, Invalid
+from scraping.fetch_outcomes import ERROR, OK, SETTING_OF_CODE, FetchOutcome, Invalid
 from scraping.host_rate_limiter import shared_limiter
 from scraping.http_fetch import HttpFetcher
 from scraping.http_session import build_session
@@ -97,6 +97,9 @@ class Scraper:
             image = download_image(self.fetcher, ref.url)
         except FetchOutcome as outcome:
             row.update(status=outcome.status, error=outcome.code, detail=outcome.detail[:500], http_status=outcome.http_status)
+            if outcome.code in SETTING_OF_CODE:  # final only under a setting at least this strict
+                name = SETTING_OF_CODE[outcome.code]
+                row["judged_under"] = {name: getattr(self.settings, name)}
             return row
         except (OSError, ValueError, RuntimeError) as error:  # one odd URL must not end the batch
             row.update(status=ERROR, error="internal", detail=f"{type(error).__name__}: {error}"[:500])
@@ -160,7 +163,7 @@ class Scraper:
 
     def _wanted_image(self, url: str) -> bool:
         entry = self.history.get(url)
-        if is_retriable(entry, self.settings.max_attempts):
+        if is_retriable(entry, self.settings.max_attempts, self.settings):
             return True
         self.summary.images_skipped += 1
         if entry is not None and entry.status == OK:

@@ -262,3 +262,25 @@ def test_connection_level_check_catches_what_the_name_check_let_through(route_se
     allowed = HttpFetcher(build_session(settings, permissive.check_peer), settings, permissive, HostRateLimiter(0.0, 4))
     with allowed.open(f"{base}/x.jpg") as fetched:
         assert fetched.read_body(100, 5) == b"x"
+
+
+def test_refusals_a_setting_decided_are_retried_when_the_setting_is_relaxed(route_server, scrape_settings_factory, tmp_path, caltech_dir):
+    photo = sorted(caltech_dir.glob("*/*.jpg"))[0].read_bytes()
+    base, hits = route_server({"/robots.txt": (200, b"", "text/plain"), "/big.jpg": (200, photo, "image/jpeg")})
+    urls = [ListedUrl(f"{base}/big.jpg")]
+    raw = str(tmp_path)
+    fetches = lambda: len([p for p, _ in hits if p == "/big.jpg"])  # noqa: E731
+
+    strict = scrape_settings_factory(max_bytes=len(photo) // 2)
+    assert scrape_url_list(raw, urls, strict, "small-cap").outcomes == {"invalid/too-big": 1}
+    assert scrape_url_list(raw, urls, strict, "small-cap-again").images_skipped == 1  # same cap: final
+    assert fetches() == 1
+    private = scrape_settings_factory(allowed_networks=())  # 127.0.0.1 now counts as private
+    summary = scrape_url_list(raw, urls, private, "private")  # a larger cap than the first run's: retried
+    assert summary.outcomes == {"refused/private-address": 1} and fetches() == 1
+    assert scrape_url_list(raw, urls, private, "private-again").images_skipped == 1
+
+    relaxed = scrape_settings_factory(allowed_networks=(), allow_private=True)
+    assert scrape_url_list(raw, urls, relaxed, "allowed").images_ok == 1 and fetches() == 2
+    again = scrape_url_list(raw, urls, relaxed, "allowed-again")  # the latest final word (ok) stands
+    assert again.images_skipped == 1 and again.images_already_ok == 1 and fetches() == 2
