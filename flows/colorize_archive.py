@@ -21,6 +21,7 @@ from flows.bounded_submit import map_bounded
 from flows.retry_policy import retrying
 from flows.sample_inputs import SAMPLE_ARCHIVE, sample_archive_task
 from flows.task_cache import cached_on_sources, plan_result, planned_with_cache
+from inference.archive_members import input_sources
 from inference.colorize_run import (
     ColorizePlan,
     check_no_overlap,
@@ -39,7 +40,7 @@ FAILURES_SHOWN = 50
 SAMPLE_ARCHIVE_DEFAULT = f"data/{SAMPLE_ARCHIVE}"  # what a run with no input colorizes (as the pipeline's default)
 
 
-@task(name="plan-colorize", **retrying(), **cached_on_sources(lambda p: [p["source"]]))
+@task(name="plan-colorize", **retrying(), **cached_on_sources(lambda p: input_sources(p["source"])))
 def plan_task(source: str, output: str, batch_images: int) -> dict[str, str]:
     return plan_result(plan_run(source, output, batch_images))
 

@@ -191,25 +191,39 @@ def _list_tar(path: Path, max_bytes: int) -> Iterator[MemberRef | MemberProblem]
             archive.members.clear()  # stream mode still keeps every TarInfo; the listing needs none
 
 
-def _list_file_of_paths(list_path: Path, max_bytes: int) -> Iterator[MemberRef | MemberProblem]:
+def _listed_entries(list_path: Path) -> Iterator[tuple[str, Path]]:
+    """(line, the path it names) for every entry of a list file; relative lines are below its folder."""
     base = list_path.resolve().parent
     with open(list_path, encoding="utf-8") as lines:
         for line in lines:
             entry = line.strip()
-            if not entry or entry.startswith("#"):
-                continue
-            target = Path(entry) if Path(entry).is_absolute() else base / entry
-            real = Path(os.path.realpath(target))
-            # Mirror the layout below the list file; other absolute paths keep their parts minus the root.
-            name = real.relative_to(base).as_posix() if real.is_relative_to(base) else real.relative_to(real.anchor).as_posix()
-            if not real.is_file():
-                yield MemberProblem(entry, "missing", "listed file does not exist")
-            elif not is_image_name(real.name):
-                yield MemberProblem(entry, "not-image", "not an image file")
-            elif real.stat().st_size > max_bytes:
-                yield MemberProblem(entry, "bomb", f"{real.stat().st_size} bytes exceeds {max_bytes}")
-            else:
-                yield MemberRef(None, str(real), name, real.stat().st_size)
+            if entry and not entry.startswith("#"):
+                yield entry, Path(entry) if Path(entry).is_absolute() else base / entry
+
+
+def input_sources(source: str | Path) -> list[Path]:
+    """What a listing of `source` reads: the source itself, and for a list file every file it names
+    (a listed file that arrives later must change the planning cache's fingerprint)."""
+    source = Path(source)
+    if source.is_file() and suffix_of(source.name) in LIST_SUFFIXES:
+        return [source, *(target for _, target in _listed_entries(source))]
+    return [source]
+
+
+def _list_file_of_paths(list_path: Path, max_bytes: int) -> Iterator[MemberRef | MemberProblem]:
+    base = list_path.resolve().parent
+    for entry, target in _listed_entries(list_path):
+        real = Path(os.path.realpath(target))
+        # Mirror the layout below the list file; other absolute paths keep their parts minus the root.
+        name = real.relative_to(base).as_posix() if real.is_relative_to(base) else real.relative_to(real.anchor).as_posix()
+        if not real.is_file():
+            yield MemberProblem(entry, "missing", "listed file does not exist")
+        elif not is_image_name(real.name):
+            yield MemberProblem(entry, "not-image", "not an image file")
+        elif real.stat().st_size > max_bytes:
+            yield MemberProblem(entry, "bomb", f"{real.stat().st_size} bytes exceeds {max_bytes}")
+        else:
+            yield MemberRef(None, str(real), name, real.stat().st_size)
 
 
 def _read_capped(handle, limit: int) -> bytes:

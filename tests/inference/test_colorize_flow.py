@@ -53,3 +53,22 @@ def test_flow_zip_in_zip_out_with_artifacts_and_inbox(prefect_server, tiny_bundl
     # of the unchanged inbox comes from the planning cache; the inbox filter must not have rewritten it).
     other = colorize_archive(input=str(inbox), output=str(out), model="fast", size=64, inbox=True)
     assert other["done"] + other["skipped"] == 6 and other["failed"] == 0
+
+
+def test_a_listed_file_that_arrives_later_is_colorized_by_the_next_run(prefect_server, tiny_bundle, tmp_path):
+    # the listing is cached on what it reads: for a list file, the files it names as well
+    from flows.colorize_archive import colorize_archive
+
+    photos = archive_sample()[:2]
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    shutil.copyfile(photos[0], scans / photos[0].name)
+    listing = scans / "to-do.txt"
+    listing.write_text(f"{photos[0].name}\n{photos[1].name}\n")
+    out = tmp_path / "colour"
+
+    first = colorize_archive(input=str(listing), output=str(out), model=str(tiny_bundle), size=64)
+    assert first["done"] + first["skipped"] == 1 and first["failed"] == 1  # the second is missing
+    shutil.copyfile(photos[1], scans / photos[1].name)
+    second = colorize_archive(input=str(listing), output=str(out), model=str(tiny_bundle), size=64)
+    assert second["done"] + second["skipped"] == 1 and second["failed"] == 0 and second["settled"] == 1
