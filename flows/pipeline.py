@@ -44,7 +44,8 @@ def pipeline(
     totals = colorize_archive(input=archive, output=colorize.output, model=trained["bundle_dir"], size=colorize.size,
                               device=colorize.device)
     result = {"dataset_card": card, "bundle": trained["bundle_dir"], "archive": archive,
-              "colorized": colorize.output, "contact_sheet": totals.get("contact_sheet"), "colorized_images": totals["done"]}
+              "colorized": colorize.output, "contact_sheet": totals.get("contact_sheet"), "colorized_images": totals["done"],
+              "settled_images": totals["settled"]}
     rows = "\n".join(f"| {name} | `{value}` |" for name, value in result.items())
     create_markdown_artifact(key="pipeline-summary", markdown=f"### Pipeline results\n\n| what | where |\n|---|---|\n{rows}\n",
                              description="where every result of this pipeline run is")

@@ -59,7 +59,7 @@ def _colorize_with_default_model(out: Path, result: dict) -> None:
     target = out / "colorized-default-model"
     totals = colorize_archive(input=str(source), output=str(target), model=str(bundle))
     print(f"default model:    {bundle}  ({(bundle / 'version.txt').read_text().strip()})")
-    print(f"colorized out:    {target}/  ({totals.get('done', 0)} images from {source})")
+    print(f"colorized out:    {target}/  ({_counts(totals.get('done', 0), totals.get('settled', 0))} from {source})")
     if totals.get("contact_sheet"):
         print(f"before / after:   {totals['contact_sheet']}  (the default model)")
 
@@ -71,7 +71,12 @@ def _where_to_look(out: Path, result: dict) -> None:
     print(f"dataset card:     {result['dataset_card']}")
     print(f"model bundle:     {result['bundle']}  (metrics.jsonl and samples/ beside it)")
     print(f"archive in:       {result['archive']}/")
-    print(f"colorized out:    {result['colorized']}/  ({result['colorized_images']} images)")
+    print(f"colorized out:    {result['colorized']}/  ({_counts(result['colorized_images'], result.get('settled_images', 0))})")
     if result.get("contact_sheet"):
         print(f"before / after:   {result['contact_sheet']}")
     print("UI:               `make serve`, then open http://127.0.0.1:4200 (runs, subflows and their artifacts)")
+
+
+def _counts(done: int, settled: int) -> str:
+    """'5 images', or on a re-run '0 images now, 5 done by an earlier run'."""
+    return f"{done} images" + (f" now, {settled} done by an earlier run" if settled else "")
