@@ -92,7 +92,7 @@ def _resolve_config(run_dir: Path, preset: str | None, kind: str | None, steps: 
             raise ValueError(
                 f"{run_dir} was trained on another dataset (identity {started_on}, now {dataset}: other images, "
                 "size or codec); a resume would continue the old weights under the new dataset's card. "
-                "Train into a new --out (or move this run away)"
+                "Train into a new run folder (--out, or the flow's out parameter), or move this run away"
             )
         return {**config, "dataset": dataset}
     merged = {section: dict(values) for section, values in (overrides or {}).items()}
