@@ -24,6 +24,7 @@ from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.json_report import emit  # noqa: E402
 from benchmarks.colour_labels import UNIFORM_LABELS, half_of, is_ambiguous, read_labels  # noqa: E402
 from preprocessing.colour_filter import ColourThresholds  # noqa: E402
 from preprocessing.image_analysis import CleaningSettings, analyse_image  # noqa: E402
@@ -115,10 +116,7 @@ def main(argv: list[str] | None = None) -> dict:
     }
     if args.records:
         args.records.write_text(json.dumps({relative(r): r for rows in verdicts.values() for r in rows}))
-    text = json.dumps(result, indent=1)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    emit(result, args.out)
     return result
 
 

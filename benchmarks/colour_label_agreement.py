@@ -15,13 +15,13 @@ class cannot be measured against one rater's labels.
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.json_report import emit  # noqa: E402
 from benchmarks.colour_labels import SECOND_UNIFORM_LABELS, UNIFORM_LABELS, is_ambiguous, read_labels  # noqa: E402
 from preprocessing.colour_filter import ColourThresholds  # noqa: E402
 from preprocessing.image_analysis import analyse_image, verdict_under  # noqa: E402
@@ -100,10 +100,7 @@ def main(argv: list[str] | None = None) -> dict:
         thresholds = ColourThresholds(strictness=setting)
         rejected = {p: verdict_under(r, thresholds)["reason"] is not None for p, r in records.items()}
         result["filter"][setting] = {name: filter_rates(rejected, *pair) for name, pair in sets.items()}
-    text = json.dumps(result, indent=1)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    emit(result, args.out)
     return result
 
 
