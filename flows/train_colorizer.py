@@ -27,6 +27,8 @@ from pydantic import Field
 
 from flows.retry_policy import retrying
 from preprocessing.dataset_card import CARD_NAME
+from training.pretrained_encoder import EncoderName
+from training.train_cli import with_encoder
 from training.train_loop import train
 
 GPU_LIMIT = "gpu"
@@ -106,6 +108,7 @@ def train_colorizer(
     out: str = Field("runs/default", description="Run folder: checkpoints, metrics.jsonl, samples/, bundle/ (what colorize-archive takes as its model)."),
     preset: Literal["cpu-small", "gpu-base"] | None = Field(None, description="cpu-small (a tiny U-Net, minutes on a CPU) or gpu-base (50 M parameters, bf16). Empty: cpu-small, or the run's own when resuming."),
     model: Literal["regression", "classification", "gan"] | None = Field(None, description="Model kind: L1 regression, rebalanced classification over the ab bins, or a PatchGAN. Empty: regression."),
+    encoder: EncoderName | None = Field(None, description="scratch: the U-Net learns everything from this dataset; efficientnet-lite0/1/2: an ImageNet-pretrained encoder (weights shipped in a registry package) under a U-Net decoder, frozen unless overrides set train.encoder_frozen_steps. Empty: scratch, or the run's own when resuming."),
     steps: Annotated[int, Field(ge=1)] | None = Field(None, description="Total optimiser steps (a resumed run stops here). Empty: the preset's."),
     resume: bool = Field(False, description="Continue the run in OUT from its newest checkpoint (a re-run with this on only finishes what is missing)."),
     overrides: dict | None = Field(None, description='Config overrides by section, e.g. {"train": {"batch_size": 8, "eval_every": 60}} (training/presets.py lists every key).'),
@@ -117,7 +120,7 @@ def train_colorizer(
         from flows.build_dataset import build_dataset
 
         build_dataset(out=data, size=128, val_fraction=0.1, part_size=16)  # as prefect.yaml's build-dataset/default
-    return train_model_task(data, out, preset, model, steps, resume, overrides)
+    return train_model_task(data, out, preset, model, steps, resume, with_encoder(overrides or {}, encoder) or None)
 
 
 def _has_dataset(data: str) -> bool:

@@ -3,10 +3,24 @@ nearest bin (Zhang et al. 2016, eq. 2), so rare saturated colours are not drowne
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
+from preprocessing.ab_histogram import rebalancing_weights
 from training.soft_encoding import soft_encode
+
+
+def class_rebalancing(card: dict, rebalance_lambda: float | None = None) -> list[float]:
+    """The card's rebalancing weights, or weights recomputed from its ab histogram with another lambda
+    (larger: gentler; 1.0: plain cross-entropy)."""
+    if rebalance_lambda is None:
+        return list(card["rebalancing"]["weights"])
+    if not 0.0 <= rebalance_lambda <= 1.0:
+        raise ValueError(f"rebalance_lambda must be within [0, 1], got {rebalance_lambda}")
+    counts = np.asarray(card["ab_histogram"]["counts"], dtype=np.float64)
+    probabilities = counts / counts.sum() if counts.sum() > 0 else np.full(counts.size, 1.0 / counts.size)
+    return rebalancing_weights(probabilities, lam=rebalance_lambda).tolist()
 
 
 def rebalanced_cross_entropy(

@@ -1,5 +1,5 @@
 """Evaluate a colorizer on the val shards: PSNR, SSIM, colourfulness and dCF, AuC (raw and
-rebalanced), and a sample grid. The gray baseline (ab = 0) goes through the very same code."""
+rebalanced), hue-family recall (warm, green, blue, purple), and a sample grid. The gray baseline (ab = 0) goes through the very same code."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import torch
 from preprocessing.lab_torch import l_ab_to_srgb
 from training.ab_auc import AbAucAccumulator
 from training.colourfulness import colourfulness
+from training.hue_recall import HueRecallAccumulator
 from training.image_quality import psnr_uint8, ssim_uint8
 from training.sample_grid import write_sample_grid
 from training.shard_loader import val_samples
@@ -42,6 +43,7 @@ def evaluate(
     """Mean per-image metrics over the split (at most `limit` images)."""
     sums = {"psnr": 0.0, "ssim": 0.0, "colourfulness": 0.0, "colourfulness_truth": 0.0}
     auc = AbAucAccumulator(int(card["ab_bins"]["count"]))
+    hue_recall = HueRecallAccumulator()
     rows: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     images = 0
     for _, lightness, true_ab in val_samples(shard_dir, card, split, limit):
@@ -55,6 +57,7 @@ def evaluate(
         sums["colourfulness"] += colourfulness(predicted_rgb)
         sums["colourfulness_truth"] += colourfulness(truth_rgb)
         auc.update(ab_pred[0].cpu(), ab_truth[0].cpu())
+        hue_recall.update(ab_pred[0].cpu(), ab_truth[0].cpu())
         if grid_path is not None and len(rows) < grid_rows:
             gray = np.repeat(np.rint(lightness * 2.55).clip(0, 255).astype(np.uint8)[..., None], 3, axis=2)
             rows.append((gray, predicted_rgb.permute(1, 2, 0).numpy(), truth_rgb.permute(1, 2, 0).numpy()))
@@ -64,6 +67,7 @@ def evaluate(
     metrics = {name: value / images for name, value in sums.items()}
     metrics["dcf"] = metrics["colourfulness"] - metrics["colourfulness_truth"]
     metrics.update(auc.result())
+    metrics.update(hue_recall.result())
     metrics["images"] = images
     if grid_path is not None:
         write_sample_grid(rows, grid_path)

@@ -23,14 +23,16 @@ import webdataset as wds
 
 from preprocessing.dataset_card import load_decoder, shard_paths
 from training.crop_and_flip import RandomCropFlip
+from training.source_weighting import RepeatBySource
 
 
 class DecodeAndAugment:
     """Sample dict -> (L, ab) tensors: the card's decoder, then crop and flip. Picklable for workers."""
 
-    def __init__(self, decoder: Callable[[dict], tuple[np.ndarray, np.ndarray]], crop: int, seed: int) -> None:
+    def __init__(self, decoder: Callable[[dict], tuple[np.ndarray, np.ndarray]], crop: int, seed: int,
+                 short_side_range: tuple[int, int] | None = None) -> None:
         self.decoder = decoder
-        self.augment = RandomCropFlip(crop, seed)
+        self.augment = RandomCropFlip(crop, seed, short_side_range)
 
     def __call__(self, sample: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
         lightness, ab = self.decoder(sample)
@@ -49,6 +51,8 @@ def train_pipeline(
     seed: int,
     shuffle_buffer: int = 500,
     resampled: bool = True,
+    short_side_range: tuple[int, int] | None = None,
+    source_weights: dict[str, float] | None = None,
 ) -> wds.DataPipeline:
     urls = shard_paths(shard_dir, card, "train")
     if not urls:
@@ -60,8 +64,9 @@ def train_pipeline(
     return wds.DataPipeline(
         *source,
         wds.tarfile_to_samples(),
+        *([RepeatBySource(shard_dir, source_weights, seed)] if source_weights else []),
         wds.shuffle(shuffle_buffer, initial=min(shuffle_buffer, 100), seed=seed),
-        wds.map(DecodeAndAugment(load_decoder(card), crop, seed)),
+        wds.map(DecodeAndAugment(load_decoder(card), crop, seed, short_side_range)),
         wds.batched(batch_size, collation_fn=stack_batch, partial=False),
     )
 
@@ -75,9 +80,12 @@ def train_loader(
     workers: int = 0,
     shuffle_buffer: int = 500,
     epoch_batches: int = 1000,
+    short_side_range: tuple[int, int] | None = None,
+    source_weights: dict[str, float] | None = None,
 ) -> wds.WebLoader:
     """Batches of (L (B, 1, c, c), ab (B, 2, c, c)); batching happens in the workers."""
-    pipeline = train_pipeline(shard_dir, card, crop, batch_size, seed, shuffle_buffer)
+    pipeline = train_pipeline(shard_dir, card, crop, batch_size, seed, shuffle_buffer,
+                              short_side_range=short_side_range, source_weights=source_weights)
     loader = wds.WebLoader(
         pipeline, batch_size=None, num_workers=workers, persistent_workers=workers > 0,
         prefetch_factor=4 if workers > 0 else None, pin_memory=torch.cuda.is_available(),

@@ -14,6 +14,7 @@ import json
 import sys
 
 from training.presets import MODEL_KINDS, PRESETS
+from training.pretrained_encoder import ENCODERS
 
 
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,10 +22,20 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, help="run folder: checkpoints, metrics.jsonl, samples/, bundle/")
     parser.add_argument("--preset", choices=sorted(PRESETS), default=None, help="cpu-small (default) or gpu-base")
     parser.add_argument("--model", choices=MODEL_KINDS, default=None, help="regression (default), classification or gan")
+    parser.add_argument("--encoder", choices=ENCODERS, default=None,
+                        help="scratch (default: the U-Net learns from nothing) or an ImageNet-pretrained EfficientNet-Lite "
+                             "encoder under a U-Net decoder (frozen unless --set train.encoder_frozen_steps=N)")
     parser.add_argument("--steps", type=int, default=None, help="total optimiser steps (default: the preset's)")
     parser.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
     parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=JSON",
                         help='override a setting, e.g. --set train.batch_size=8 --set model.attention=true')
+
+
+def with_encoder(overrides: dict[str, dict], encoder: str | None) -> dict[str, dict]:
+    """--encoder is the model section's `encoder` setting (a resume keeps the run's own)."""
+    if encoder is None:
+        return overrides
+    return {**overrides, "model": {**overrides.get("model", {}), "encoder": encoder}}
 
 
 def parse_overrides(assignments: list[str]) -> dict[str, dict]:
@@ -54,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         result = train(args.data, args.out, preset=args.preset, kind=args.model, steps=args.steps, resume=args.resume,
-                       overrides=parse_overrides(args.set), progress=show)
+                       overrides=with_encoder(parse_overrides(args.set), args.encoder), progress=show)
     finally:
         leave_process_group()
     if result.bundle_dir is not None:

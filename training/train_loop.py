@@ -36,14 +36,16 @@ from preprocessing.dataset_card import CARD_NAME, dataset_identity, read_card
 from training.adversarial_loss import discriminator_loss, generator_adversarial_loss
 from training.bundle import export_bundle, plain_module
 from training.checkpoint_store import latest_checkpoint, load_checkpoint, restore_rng_state, rng_state, save_checkpoint
-from training.classification_loss import rebalanced_cross_entropy
+from training.classification_loss import class_rebalancing, rebalanced_cross_entropy
 from training.distributed_setup import ProcessPlace, barrier, join_process_group
 from training.ema_weights import EmaWeights
+from training.encoder_fine_tuning import parameter_groups, set_encoder_frozen
 from training.evaluation import evaluate, gray_predictor
 from training.lr_schedule import warmup_cosine
 from training.metrics_history import append_record, truncate_history
 from training.model_factory import build_discriminator, build_model, generator_config
 from training.presets import run_config
+from training.pretrained_encoder import encoder_provenance
 from training.regression_loss import ab_regression_loss
 from training.run_leftovers import set_aside_leftovers
 from training.shard_loader import endless_batches, train_loader
@@ -84,7 +86,9 @@ def _resolve_config(run_dir: Path, preset: str | None, kind: str | None, steps: 
         # The stored config wins (overrides given to a resume are not applied): same run, same schedule.
         config = read_json(stored_path) if stored_path.is_file() else load_checkpoint(latest_checkpoint(run_dir))["config"]
         for name, given, stored in (("preset", preset, config["preset"]), ("model kind", kind, config["kind"]),
-                                    ("steps", steps, config["train"]["steps"])):
+                                    ("steps", steps, config["train"]["steps"]),
+                                    ("encoder", (overrides or {}).get("model", {}).get("encoder"),
+                                     config["model"].get("encoder", "scratch"))):
             if given is not None and given != stored:
                 raise ValueError(f"{run_dir} was started with {name} {stored!r}; a resume cannot change it to {given!r}")
         started_on = config.get("dataset")  # absent in runs started before it was recorded
@@ -145,7 +149,11 @@ def train(
 
     torch.manual_seed(settings["seed"] * 1000 + place.rank)
     model_config = generator_config(kind, card, **config["model"])
+    if model_config["encoder"] != "scratch":
+        model_config["encoder_weights"] = encoder_provenance(model_config["encoder"])
     model = build_model(model_config)
+    if model_config["encoder"] != "scratch" and latest_checkpoint(run_dir) is None:
+        model.encoder.load_imagenet()  # a resume takes the fine-tuned encoder from its checkpoint instead
     discriminator = build_discriminator(config["discriminator"]) if kind == "gan" else None
     memory_format = torch.channels_last if settings["channels_last"] and place.device.type == "cuda" else torch.contiguous_format
     model.to(place.device, memory_format=memory_format)
@@ -154,7 +162,8 @@ def train(
     ema = EmaWeights(model, settings["ema_decay"]) if settings["ema_decay"] > 0 else None
 
     betas = (0.5, 0.999) if kind == "gan" else (0.9, 0.99)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=settings["lr"], betas=betas, weight_decay=settings["weight_decay"])
+    optimizer = torch.optim.AdamW(parameter_groups(model, settings["lr"], settings["encoder_lr_scale"]),
+                                  lr=settings["lr"], betas=betas, weight_decay=settings["weight_decay"])
 
     def lr_factor(step: int) -> float:
         return warmup_cosine(step, total_steps, settings["warmup_steps"])
@@ -163,7 +172,7 @@ def train(
     d_optimizer = None
     if discriminator is not None:
         d_optimizer = torch.optim.AdamW(discriminator.parameters(), lr=settings["lr"], betas=betas, weight_decay=0.0)
-    class_weights = torch.tensor(card["rebalancing"]["weights"], dtype=torch.float32, device=place.device)
+    class_weights = torch.tensor(class_rebalancing(card, settings["rebalance_lambda"]), dtype=torch.float32, device=place.device)
     centres = torch.tensor(card["ab_bins"]["centres"], dtype=torch.float32, device=place.device)
 
     start_step, resumed_from, samples_seen = 0, None, 0
@@ -188,6 +197,7 @@ def train(
         set_aside_leftovers(run_dir)
     barrier(place)
 
+    encoder_frozen = set_encoder_frozen(model, start_step, settings)  # before DDP: it wraps what trains
     trained = model
     d_trained = discriminator
     if place.distributed:
@@ -203,6 +213,7 @@ def train(
     loader = train_loader(
         shard_dir, card, settings["crop"], settings["batch_size"], stream_seed,
         workers=settings["workers"], shuffle_buffer=settings["shuffle_buffer"], epoch_batches=settings["epoch_batches"],
+        short_side_range=settings["short_side_range"], source_weights=settings["source_weights"],
     )
     batches = endless_batches(loader)
     gan_start = int(total_steps * settings["gan_warmup_fraction"])
@@ -256,6 +267,10 @@ def train(
     window_started, window_samples = time.perf_counter(), 0
     step = start_step
     while step < total_steps:
+        if encoder_frozen and not set_encoder_frozen(model, step, settings):
+            encoder_frozen = False
+            if place.distributed:  # DDP fixes its parameter set when wrapped: wrap again with the encoder in it
+                trained = DistributedDataParallel(model, device_ids=[place.device.index] if place.device.type == "cuda" else None)
         lightness, true_ab = next(batches)
         lightness = lightness.to(place.device, non_blocking=True).contiguous(memory_format=memory_format)
         true_ab = true_ab.to(place.device, non_blocking=True)

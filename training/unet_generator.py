@@ -9,17 +9,17 @@ bottleneck. The classification head reads the decoder at 1/4 resolution, so the 
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from preprocessing.colour_constants import L_MAX
 from training.classification_head import ClassificationHead
+from training.colorizer_net import ColorizerNet
 from training.global_context import GlobalContextFusion
 from training.regression_head import RegressionHead
 from training.unet_blocks import Downsample, ResidualBlock, SelfAttention, Upsample
 
 
-class UNetGenerator(nn.Module):
+class UNetGenerator(ColorizerNet):
     def __init__(
         self,
         head: str = "regression",
@@ -37,8 +37,6 @@ class UNetGenerator(nn.Module):
         chroma_gain: float = 1.0,
     ) -> None:
         super().__init__()
-        # predict_ab scales its ab by this: a calibration chosen after training (on held-out data),
-        # so every consumer gets the model's intended saturation and user knobs stay relative to it.
         self.chroma_gain = chroma_gain
         widths = [width * min(2**level, max_width_multiplier) for level in range(depth + 1)]
         self.depth = depth
@@ -86,26 +84,3 @@ class UNetGenerator(nn.Module):
         for index, (up, merge) in enumerate(zip(self.up, self.merge)):
             x = merge(torch.cat([up(x), skips[self.depth - 1 - index]], dim=1))
         return self.head(x)
-
-    def decode(self, output: torch.Tensor, temperature: float | None = None) -> torch.Tensor:
-        """The head's raw output -> ab in Lab units at the head's resolution."""
-        return self.head.decode(output, temperature)
-
-    @torch.no_grad()
-    def predict_ab(self, lightness: torch.Tensor, temperature: float | None = None) -> torch.Tensor:
-        """L (N, 1, H, W) in [0, 100] -> ab (N, 2, H, W) in Lab units, any H and W.
-
-        Pads (reflect) up to a multiple of 2**depth, and upsamples the classification head's 1/4
-        resolution ab bilinearly, then crops back to H x W.
-        """
-        height, width = lightness.shape[-2:]
-        multiple = self.size_multiple
-        pad_h, pad_w = (-height) % multiple, (-width) % multiple
-        padded = lightness
-        if pad_h or pad_w:
-            mode = "reflect" if pad_h < height and pad_w < width else "replicate"
-            padded = F.pad(lightness, (0, pad_w, 0, pad_h), mode=mode)
-        ab = self.decode(self.forward(padded), temperature).float()
-        if ab.shape[-2:] != padded.shape[-2:]:
-            ab = F.interpolate(ab, size=padded.shape[-2:], mode="bilinear", align_corners=False)
-        return ab[..., :height, :width] * self.chroma_gain

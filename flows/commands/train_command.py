@@ -1,4 +1,4 @@
-"""`tintype train --data DATA --out RUN [--preset cpu-small|gpu-base] [--model ...] [--steps N] [--resume]`."""
+"""`tintype train --data DATA --out RUN [--preset cpu-small|gpu-base] [--model ...] [--encoder ...] [--steps N] [--resume]`."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ def run(args: argparse.Namespace) -> int:
     from flows.train_colorizer import train_colorizer
     from training.train_cli import parse_overrides
 
-    result = train_colorizer(data=args.data, out=args.out, preset=args.preset, model=args.model, steps=args.steps,
-                             resume=args.resume, overrides=parse_overrides(args.set) or None)
+    result = train_colorizer(data=args.data, out=args.out, preset=args.preset, model=args.model, encoder=args.encoder,
+                             steps=args.steps, resume=args.resume, overrides=parse_overrides(args.set) or None)
     print(f"trained {result['step']} steps; bundle: {result['bundle_dir']}")
     for name, value in result["metrics"].items():
         print(f"  {name}: {value:.4f}")

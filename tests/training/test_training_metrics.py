@@ -101,3 +101,41 @@ def test_warmup_cosine_schedule():
     assert warmup_cosine(100, 100, 10) == pytest.approx(0.05)
     values = [warmup_cosine(s, 100, 10) for s in range(10, 101)]
     assert all(a >= b for a, b in zip(values, values[1:]))
+
+
+def _ab(a: float, b: float, size: int = 4) -> torch.Tensor:
+    return torch.tensor([a, b], dtype=torch.float32)[:, None, None].expand(2, size, size).clone()
+
+
+def _polar(degrees: float, chroma: float) -> tuple[float, float]:
+    return chroma * math.cos(math.radians(degrees)), chroma * math.sin(math.radians(degrees))
+
+
+def test_hue_family_recall_by_hand():
+    from training.hue_recall import HueRecallAccumulator, hue_family
+
+    angles = torch.tensor([-29.0, -31.0, 99.0, 101.0, 199.0, 250.0, 301.0, 329.0, 331.0])
+    ab = torch.stack([torch.cos(torch.deg2rad(angles)), torch.sin(torch.deg2rad(angles))]) * 30
+    assert hue_family(ab).tolist() == [0, 3, 0, 1, 1, 2, 3, 3, 0]  # [-30, 330): 331 wraps to -29, warm
+
+    recall = HueRecallAccumulator()
+    recall.update(_ab(*_polar(150, 15)), _ab(*_polar(120, 40)))   # green painted green (chroma 15 >= 8): hit
+    recall.update(_ab(*_polar(150, 5)), _ab(*_polar(120, 40)))    # green left nearly gray: miss
+    recall.update(_ab(*_polar(40, 30)), _ab(*_polar(250, 30)))    # blue painted warm: miss
+    recall.update(_ab(*_polar(250, 30)), _ab(*_polar(250, 10)))   # truth too pale (chroma < 20): not counted
+    result = recall.result()
+    assert result["recall_green"] == pytest.approx(0.5) and result["recall_blue"] == 0.0
+    assert result["recall_warm"] is None and result["recall_purple"] is None  # no true pixels of theirs
+
+
+def test_rebalance_lambda_one_is_plain_cross_entropy(tiny_data):
+    from preprocessing.dataset_card import read_card
+    from training.classification_loss import class_rebalancing
+
+    card = read_card(tiny_data / "shards")
+    assert class_rebalancing(card) == card["rebalancing"]["weights"]
+    assert np.allclose(class_rebalancing(card, 1.0), 1.0)
+    gentle, card_weights = np.array(class_rebalancing(card, 0.8)), np.array(card["rebalancing"]["weights"])
+    assert gentle.max() / gentle.min() < card_weights.max() / card_weights.min()
+    with pytest.raises(ValueError, match="rebalance_lambda"):
+        class_rebalancing(card, 1.5)
