@@ -13,8 +13,9 @@ from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 
 def fold_batchnorm(model: nn.Module) -> int:
-    """In place: each Conv2d directly followed by a BatchNorm2d inside an nn.Sequential becomes one
-    Conv2d (the BN an Identity). Returns how many were folded."""
+    """In place: each Conv2d directly followed by a BatchNorm2d inside an nn.Sequential, and each pair a
+    module names through `conv_bn_pairs()` (the pretrained encoder's blocks), becomes one Conv2d (the
+    BN an Identity). Returns how many were folded."""
     if model.training:
         raise ValueError("fold_batchnorm needs a model in eval mode (BatchNorm must use its running statistics)")
     folded = 0
@@ -25,5 +26,12 @@ def fold_batchnorm(model: nn.Module) -> int:
             if type(conv) is nn.Conv2d and type(norm) is nn.BatchNorm2d and norm.track_running_stats:
                 sequential._modules[first] = fuse_conv_bn_eval(conv, norm)
                 sequential._modules[second] = nn.Identity()
+                folded += 1
+    for module in [m for m in model.modules() if hasattr(m, "conv_bn_pairs")]:
+        for owner, conv_name, norm_name in module.conv_bn_pairs():
+            conv, norm = getattr(owner, conv_name), getattr(owner, norm_name)
+            if isinstance(conv, nn.Conv2d) and type(norm) is nn.BatchNorm2d and norm.track_running_stats:
+                setattr(owner, conv_name, fuse_conv_bn_eval(conv, norm))
+                setattr(owner, norm_name, nn.Identity())
                 folded += 1
     return folded

@@ -142,6 +142,16 @@ class EfficientNetLiteEncoder(nn.Module):
         features.append(self.act(self.head_norm(self.head_conv(x))))
         return features
 
+    def conv_bn_pairs(self) -> list[tuple[nn.Module, str, str]]:
+        """(owner, convolution attribute, its BatchNorm attribute) for every conv-BN pair: what
+        inference/batchnorm_fold.py folds (the package's blocks hold them as attributes, not in Sequentials)."""
+        pairs: list[tuple[nn.Module, str, str]] = [(self, "stem", "stem_norm"), (self, "head_conv", "head_norm")]
+        for block in self.blocks:
+            for conv, norm in (("_expand_conv", "_bn0"), ("_depthwise_conv", "_bn1"), ("_project_conv", "_bn2")):
+                if hasattr(block, conv):
+                    pairs.append((block, conv, norm))
+        return pairs
+
     def freeze(self, frozen: bool, leading_blocks: int | None = None) -> None:
         """Freeze the whole encoder, or (with `leading_blocks`) the stem and the first N blocks only."""
         parts: list[nn.Module] = [self.stem, self.stem_norm, *self.blocks, self.head_conv, self.head_norm]

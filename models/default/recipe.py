@@ -1,138 +1,127 @@
-"""How the default model was made, step by step after the dataset: shards -> two trainings -> bsds500/val.
+"""How the default model was made after its dataset: train -> calibrate on held-out data -> package.
 
-Run on the GPU host from the repository root (the dataset itself was built on the CPU host by the
-build-dataset flow; see MODEL_CARD.md):
+The dataset is built by the pipeline itself (MODEL_CARD.md gives the gallery and build-dataset
+commands). Then, from the repository root, on the 2-core CPU machine:
 
-    python models/default/recipe.py --images PACK --eval-images BSDS_VAL --work /tmp/work --out OUT \
-        --steps 12000 [--variants default,l1-baseline] [--model '{"width": 8, ...}']
+    python models/default/recipe.py train --data DATA --eval-shards BSDS_VAL --run RUN [--variant default|l1-baseline] [--steps 3000]
+    python models/default/recipe.py calibrate --bundle RUN/bundle --shards DATA/shards --out calibration.json
+    python models/default/recipe.py package --bundle RUN/bundle --calibration calibration.json \
+        --evaluation bsds500-val.json --out models/default
 
-`--model` overrides the generator's architecture (the fast CPU model in models/fast was made this way,
-with `--variants default`); without `--eval-images` the training set's own val split is evaluated.
-
-It builds Lab shards from PACK (the clean, kept images), trains the chosen variant (rebalanced
-classification) and the plain L1 regression baseline side by side with the same budget, evaluates both
-on bsds500/val beside the gray baseline, and writes OUT/report.json, the sample grids and the
-chosen bundle with float16 weights (OUT/bundle.tar).
+`train` runs the training loop with the settings below (the exact run config lands in RUN/run_config.json).
+`calibrate` sweeps working size and chroma gain on the training set's own held-out val split (never
+trained on, never bsds500) and applies the rule in `choose`. `package` writes float16 weights, the
+chosen gain and working size into a bundle folder (models/package.py).
 """
 
 from __future__ import annotations
 
 import argparse
-import io
 import json
-import multiprocessing
-import shutil
-import tarfile
-import time
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
-import torch
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
 
-from preprocessing.shard_build import build_shards
-from preprocessing.shard_plan import ShardSettings
-
-MODEL = {"width": 32, "depth": 4, "blocks_per_level": 1, "norm": "batch", "attention": True, "global_context": True}
-CUDA = torch.cuda.is_available()
+# The architecture: an ImageNet EfficientNet-Lite0 (frozen: on 2 CPU cores only the decoder can learn in an
+# hour) under a width-32 U-Net decoder; the L1 baseline is the same network with the regression head.
 VARIANTS = {"default": "classification", "l1-baseline": "regression"}
+MODEL = {"encoder": "efficientnet-lite0", "width": 32}
+# Source weights (substrings of the scraped URLs): the pack is 23% face crops and short of foliage, water
+# and street scenes, so faces are thinned and the scenic sources repeated (MODEL_CARD.md, "Data").
+SOURCE_WEIGHTS = {"photos-extra/utkface": 0.35, "bsds500/train": 3.0, "photos-extra/camvid": 2.0,
+                  "photos-extra/coco": 2.0, "photos-extra/documerica": 2.0}
+TRAIN = {
+    "batch_size": 32, "crop": 128, "short_side_range": [128, 224], "source_weights": SOURCE_WEIGHTS,
+    "rebalance_lambda": 0.7, "lr": 1e-3, "warmup_steps": 150, "ema_decay": 0.999, "checkpoint_every": 250,
+    "log_every": 50, "workers": 1, "cpu_threads": 2, "shuffle_buffer": 2000, "eval_images": 100,
+}
+WORKING_SIZES = (192, 256, 320)
+GAINS = (1.0, 0.9, 0.8, 0.7, 0.6)
+PSNR_MARGIN_DB = 1.0  # the calibration rule's bar over the gray baseline (the issue's goal, on held-out data)
+CALIBRATION_IMAGES = 200
 
 
-def train_settings(steps: int, eval_dir: str, batch_size: int = 64, workers: int = 7) -> dict:
-    return {
-        "steps": steps, "batch_size": batch_size, "crop": 128, "lr": 1e-3, "warmup_steps": min(500, steps // 10),
-        "ema_decay": 0.999, "regression_loss": "l1", "workers": workers, "shuffle_buffer": 2000,
-        "epoch_batches": 1000, "log_every": 100, "checkpoint_every": 2000, "eval_every": steps,
-        "eval_images": 100, "eval_data": eval_dir, "eval_split": "val", "precision": "bf16" if CUDA else "fp32",
-        "channels_last": True, "compile": False, "device": "cuda" if CUDA else "cpu",  # CPU: a smoke run only
-    }
-
-
-def run_variant(name: str, shards: str, work: str, steps: int, eval_dir: str, model: dict, batch_size: int,
-                workers: int) -> None:
+def train_run(data: str, eval_shards: str, run: str, variant: str, steps: int) -> None:
     from training.train_loop import train
 
-    started = time.perf_counter()
-    result = train(shards, Path(work) / f"run-{name}", preset="gpu-base", kind=VARIANTS[name], steps=steps,
-                   resume=True, overrides={"model": model, "train": train_settings(steps, eval_dir, batch_size, workers)})
-    summary = {"variant": name, "kind": VARIANTS[name], "steps": result.step, "seconds": time.perf_counter() - started,
-               "metrics": result.metrics}
-    (Path(work) / f"result-{name}.json").write_text(json.dumps(summary, indent=1, default=str))
+    def show(record: dict) -> None:
+        print(json.dumps({k: record.get(k) for k in ("step", "steps", "loss", "samples_per_s")}), flush=True)
+
+    overrides = {"model": dict(MODEL), "train": {**TRAIN, "eval_data": eval_shards, "eval_every": steps}}
+    result = train(data, run, kind=VARIANTS[variant], steps=steps, resume=True, overrides=overrides, progress=show)
+    print(json.dumps({"bundle": str(result.bundle_dir), **result.metrics}, indent=1, default=str))
 
 
-def half_precision_bundle(bundle: Path, target: Path) -> None:
-    """The bundle with its weights stored as float16 (loading casts back to the model's dtype)."""
-    state = torch.load(bundle / "weights.pt", map_location="cpu", weights_only=True)
-    halved = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
-    buffer = io.BytesIO()
-    torch.save(halved, buffer)
-    with tarfile.open(target, "w") as archive:
-        for item in sorted(bundle.iterdir()):
-            if item.name == "weights.pt":
-                info = tarfile.TarInfo("bundle/weights.pt")
-                info.size = buffer.tell()
-                buffer.seek(0)
-                archive.addfile(info, buffer)
-            else:
-                archive.add(item, arcname=f"bundle/{item.name}")
+def choose(sweep: dict[str, dict]) -> dict:
+    """The working size with the best PSNR at full chroma; then the most colourful gain whose PSNR beats
+    the gray baseline by PSNR_MARGIN_DB (else the gain with the best PSNR)."""
+    size = max(WORKING_SIZES, key=lambda s: sweep[str(s)]["model"]["T=None,s=1.0"]["psnr"])
+    report = sweep[str(size)]
+    gray = report["gray"]["psnr"]
+    by_gain = {gain: report["model"][f"T=None,s={gain}"] for gain in GAINS}
+    passing = [gain for gain in GAINS if by_gain[gain]["psnr"] >= gray + PSNR_MARGIN_DB]
+    gain = max(passing, key=lambda g: by_gain[g]["colourfulness"]) if passing else max(GAINS, key=lambda g: by_gain[g]["psnr"])
+    return {"working_size": size, "gain": gain, "rule": choose.__doc__.replace("\n   ", ""), "gray_psnr": gray,
+            "chosen": by_gain[gain]}
+
+
+def calibrate(bundle: str, shards: str, out: str) -> None:
+    sweep = {}
+    for size in WORKING_SIZES:
+        with tempfile.NamedTemporaryFile(suffix=".json") as report:
+            subprocess.run([sys.executable, str(REPO / "models/default/evaluate.py"), "--bundle", bundle, "--shards", shards,
+                            "--working-size", str(size), "--saturations", ",".join(map(str, GAINS)),
+                            "--limit", str(CALIBRATION_IMAGES), "--out", report.name], check=True)
+            sweep[str(size)] = json.loads(Path(report.name).read_text())
+            sweep[str(size)].pop("shards", None)
+    result = {"sweep": sweep, "choice": choose(sweep)}
+    Path(out).write_text(json.dumps(result, indent=1) + "\n")
+    print(json.dumps(result["choice"], indent=1))
+
+
+def package_bundle(bundle: str, calibration: str, evaluation: str | None, out: str) -> None:
+    from models.package import half_precision_tar, package
+
+    choice = json.loads(Path(calibration).read_text())["choice"]
+    reports = {"calibration": choice}
+    if evaluation:
+        reports["bsds500_val"] = json.loads(Path(evaluation).read_text())
+        reports["bsds500_val"].pop("shards", None)
+    with tempfile.TemporaryDirectory() as work:
+        tar = Path(work) / "bundle.tar"
+        half_precision_tar(Path(bundle), tar)
+        print(package(tar, choice["gain"], choice["working_size"], reports, Path(out)))
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--images", required=True)
-    parser.add_argument("--eval-images", help="evaluation folder (default: the training shards' val split)")
-    parser.add_argument("--work", required=True)
-    parser.add_argument("--out", required=True)
-    parser.add_argument("--steps", type=int, default=12000)
-    parser.add_argument("--workers", type=int, default=14, help="shard-building processes; half of them load data per variant")
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--variants", default=",".join(VARIANTS), help=f"comma-separated, of {', '.join(VARIANTS)}")
-    parser.add_argument("--model", type=json.loads, default={}, help="JSON overrides of the generator architecture")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    train_parser = commands.add_parser("train")
+    train_parser.add_argument("--data", required=True)
+    train_parser.add_argument("--eval-shards", required=True, help="bsds500/val as shards (short side 256)")
+    train_parser.add_argument("--run", required=True)
+    train_parser.add_argument("--variant", choices=sorted(VARIANTS), default="default")
+    train_parser.add_argument("--steps", type=int, default=3000)
+    calibrate_parser = commands.add_parser("calibrate")
+    calibrate_parser.add_argument("--bundle", required=True)
+    calibrate_parser.add_argument("--shards", required=True, help="the training set's shards (its val split is used)")
+    calibrate_parser.add_argument("--out", required=True)
+    package_parser = commands.add_parser("package")
+    package_parser.add_argument("--bundle", required=True)
+    package_parser.add_argument("--calibration", required=True)
+    package_parser.add_argument("--evaluation")
+    package_parser.add_argument("--out", required=True)
     args = parser.parse_args()
-    variants = [name for name in args.variants.split(",") if name]
-    unknown = sorted(set(variants) - set(VARIANTS))
-    if unknown:
-        parser.error(f"unknown variants {unknown}; known: {', '.join(VARIANTS)}")
-    model = {**MODEL, **args.model}
-    work, out = Path(args.work), Path(args.out)
-    work.mkdir(parents=True, exist_ok=True)
-    out.mkdir(parents=True, exist_ok=True)
-
-    started = time.perf_counter()
-    train_card = build_shards(args.images, work / "shards", ShardSettings(short_side=128, val_fraction=0.03, part_size=400), workers=args.workers)
-    eval_dir = work / "shards"
-    eval_card = None
-    if args.eval_images:
-        eval_dir = work / "bsds-val"
-        eval_card = build_shards(args.eval_images, eval_dir, ShardSettings(short_side=256, val_fraction=0.9999), workers=args.workers)
-    shard_seconds = time.perf_counter() - started
-    print(f"shards in {shard_seconds:.0f} s: {train_card}, {eval_card}", flush=True)
-
-    context = multiprocessing.get_context("spawn")
-    runs = [context.Process(target=run_variant, args=(name, str(work / "shards"), str(work), args.steps, str(eval_dir), model, args.batch_size,
-                                                       max(1, args.workers // 2)))
-            for name in variants]
-    for run in runs:
-        run.start()
-    for run in runs:
-        run.join()
-
-    report = {"gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None, "torch": torch.__version__,
-              "model": model, "shard_seconds": shard_seconds, "train_card": json.loads(Path(train_card).read_text())["totals"], "variants": {}}
-    for name in variants:
-        result_path = work / f"result-{name}.json"
-        if result_path.exists():
-            result = json.loads(result_path.read_text())
-            report["variants"][name] = result
-            grids = sorted((work / f"run-{name}" / "samples").glob("*.png"))
-            if grids:
-                shutil.copyfile(grids[-1], out / f"grid-{name}.png")
-            history = work / f"run-{name}" / "metrics.jsonl"
-            if history.exists():
-                shutil.copyfile(history, out / f"metrics-{name}.jsonl")
-    bundle = work / "run-default" / "bundle"
-    if bundle.exists():
-        half_precision_bundle(bundle, out / "bundle.tar")
-    (out / "report.json").write_text(json.dumps(report, indent=1, default=str))
-    print(json.dumps(report, indent=1, default=str))
+    if args.command == "train":
+        train_run(args.data, args.eval_shards, args.run, args.variant, args.steps)
+    elif args.command == "calibrate":
+        calibrate(args.bundle, args.shards, args.out)
+    else:
+        package_bundle(args.bundle, args.calibration, args.evaluation, args.out)
 
 
 if __name__ == "__main__":

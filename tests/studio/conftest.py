@@ -61,11 +61,17 @@ class StudioProcess:
             self.process.wait()
 
 
+def studio_bundle(tiny_bundle: Path) -> Path:
+    """The tiny bundle; the shipped default when TINTYPE_UPDATE_SCREENSHOT=1 refreshes the docs'
+    screenshot (it should show what a user gets, not a test model's colours)."""
+    return REPO / "models" / "default" if os.environ.get("TINTYPE_UPDATE_SCREENSHOT") else tiny_bundle
+
+
 @pytest.fixture(scope="session")
 def studio(tiny_bundle, tmp_path_factory) -> Iterator[StudioProcess]:  # noqa: F811
     """A studio offering the tiny bundle, with a 4 MB upload limit; no models folder, no default."""
     cwd = tmp_path_factory.mktemp("studio")
-    server = StudioProcess(cwd, "--model", str(tiny_bundle), "--work-dir", str(cwd / "work"),
+    server = StudioProcess(cwd, "--model", str(studio_bundle(tiny_bundle)), "--work-dir", str(cwd / "work"),
                            "--max-upload-mb", str(UPLOAD_LIMIT_MB))
     yield server
     server.stop()

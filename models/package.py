@@ -1,6 +1,6 @@
 """Turn a recipe run's bundle.tar into a shipped bundle: calibration and working size written in.
 
-    python models/fast/package.py --bundle-tar OUT/bundle.tar --gain 0.75 --working-size 192 \
+    python models/package.py --bundle-tar OUT/bundle.tar --gain 0.75 --working-size 192 \
         --calibration calibration.json --evaluation bsds.json --out models/fast
 
 The chroma gain and the working size go into config.json (the model applies the gain; the Colorizer
@@ -11,12 +11,31 @@ the calibration and evaluation reports that chose them. Other files in the folde
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import shutil
 import tarfile
 import tempfile
 from pathlib import Path
+
+import torch
+
+
+def half_precision_tar(bundle: Path, target: Path) -> None:
+    """The bundle with its weights stored as float16 (loading casts back to the model's dtype)."""
+    state = torch.load(bundle / "weights.pt", map_location="cpu", weights_only=True)
+    buffer = io.BytesIO()
+    torch.save({k: v.half() if v.is_floating_point() else v for k, v in state.items()}, buffer)
+    with tarfile.open(target, "w") as archive:
+        for item in sorted(bundle.iterdir()):
+            if item.name == "weights.pt":
+                info = tarfile.TarInfo("bundle/weights.pt")
+                info.size = buffer.tell()
+                buffer.seek(0)
+                archive.addfile(info, buffer)
+            else:
+                archive.add(item, arcname=f"bundle/{item.name}")
 
 
 def package(bundle_tar: Path, gain: float, working_size: int, reports: dict, out: Path) -> str:
