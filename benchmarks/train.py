@@ -39,15 +39,18 @@ from training.shard_loader import train_loader  # noqa: E402
 from training.train_loop import find_shard_dir, train  # noqa: E402
 
 
-def model_throughput(preset: str, kind: str, card: dict, device: torch.device, steps: int, batch: int | None = None) -> dict:
-    config = run_config(preset, kind)
+def model_throughput(preset: str, kind: str, card: dict, device: torch.device, steps: int, batch: int | None = None,
+                     encoder: str = "scratch", crop: int | None = None) -> dict:
+    config = run_config(preset, kind, {"model": {"encoder": encoder}} if encoder != "scratch" else None)
     settings = config["train"]
-    batch, crop = batch or settings["batch_size"], settings["crop"]
+    batch, crop = batch or settings["batch_size"], crop or settings["crop"]
     model = build_model(generator_config(kind, card, **config["model"])).to(device)
+    if encoder != "scratch":
+        model.encoder.freeze(True)  # as the default recipe trains it (the settings' encoder_frozen_steps -1)
     bf16 = device.type == "cuda" and settings["precision"] == "bf16"
     memory_format = torch.channels_last if device.type == "cuda" and settings["channels_last"] else torch.contiguous_format
     model = model.to(memory_format=memory_format)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
     lightness = (torch.rand(batch, 1, crop, crop, device=device) * 100).contiguous(memory_format=memory_format)
     ab = torch.randn(batch, 2, crop, crop, device=device) * 20
     centres = torch.tensor(card["ab_bins"]["centres"], device=device)
@@ -78,8 +81,9 @@ def model_throughput(preset: str, kind: str, card: dict, device: torch.device, s
         torch.cuda.synchronize(device)
     seconds = time.perf_counter() - started
     result = {
-        "preset": preset, "kind": kind, "device": str(device), "precision": "bf16" if bf16 else "fp32",
+        "preset": preset, "kind": kind, "encoder": encoder if encoder == "scratch" else f"{encoder} (frozen)", "device": str(device), "precision": "bf16" if bf16 else "fp32",
         "batch_size": batch, "crop": crop, "parameters": sum(p.numel() for p in model.parameters()),
+        "trained_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
         "steps": steps, "steps_per_s": steps / seconds, "samples_per_s": steps * batch / seconds,
     }
     if device.type == "cuda":
@@ -129,13 +133,13 @@ def throughput(args: argparse.Namespace) -> dict:
     else:
         report["gpu"] = f"not measured (--device {args.device}); CUDA available: {torch.cuda.is_available()}"
     for preset in args.presets.split(","):
-        for kind in ("regression", "classification"):
+        for kind, encoder in [(k, e) for e in args.encoders.split(",") for k in ("regression", "classification")]:
             if requested is not None:
                 # gpu-base on a CPU is minutes per step: time one step, as an order of magnitude.
                 steps = args.steps if requested.type == "cuda" or preset == "cpu-small" else 1
                 # On a CPU, gpu-base's batch of 32 x 256^2 is ~10 minutes a step: --cpu-batch times a smaller one.
                 batch = args.cpu_batch if requested.type == "cpu" and preset != "cpu-small" else None
-                report["models"].append(model_throughput(preset, kind, card, requested, steps, batch))
+                report["models"].append(model_throughput(preset, kind, card, requested, steps, batch, encoder, args.crop))
                 print(json.dumps(report["models"][-1]), file=sys.stderr)
         if shard_dir is None:
             continue
@@ -174,6 +178,8 @@ def main() -> int:
     parser.add_argument("--out", help="also write the JSON here")
     parser.add_argument("--device", default="cpu", help="throughput: cpu or cuda")
     parser.add_argument("--presets", default="cpu-small,gpu-base")
+    parser.add_argument("--encoders", default="scratch", help="throughput: comma-separated, e.g. scratch,efficientnet-lite0 (pretrained ones frozen)")
+    parser.add_argument("--crop", type=int, default=None, help="throughput: crop size (default: the preset's)")
     parser.add_argument("--steps", type=int, default=10, help="timed steps (throughput) / training steps (experiment)")
     parser.add_argument("--loader-batches", type=int, default=20)
     parser.add_argument("--cpu-batch", type=int, default=None, help="batch size for presets other than cpu-small on a CPU")

@@ -74,7 +74,7 @@ def colorize_archive(
     input: str | None = Field(None, description="What to colorize: an image, a folder, a .zip, a .tar(.gz) or a list file (one path per line); in inbox mode the watched folder. Empty: the built-in black-and-white sample, written on demand into data/sample-archive."),
     output: str = Field("colorized/archive", description="Output folder (or a .zip): mirrors the input's layout; the ledger lives beside the outputs. Relative paths are under the worker's working directory."),
     model: str | None = Field(None, description="Model bundle folder (e.g. runs/default/bundle), or a shipped model: default (quality) or fast (CPU speed). Empty: the shipped default model ($TINTYPE_MODEL overrides)."),
-    size: Annotated[int, Field(ge=32, le=4096)] | None = Field(None, description="Working size: the longer side the model sees, in pixels; colour detail and speed, never sharpness. Empty: the model's own (256 for the default model, 160 for fast)."),
+    size: Annotated[int, Field(ge=32, le=4096)] | None = Field(None, description="Working size: the longer side the model sees, in pixels; colour detail and speed, never sharpness. Empty: the model's own (320 for the default model, 160 for fast)."),
     saturation: Annotated[float, Field(ge=0)] = Field(1.0, description="Multiplies the predicted colour."),
     temperature: Annotated[float, Field(gt=0)] | None = Field(None, description="Classification models: annealed-mean temperature. Empty: the bundle's own."),
     smoothing: Annotated[float, Field(ge=0)] = Field(0.0, description="Gaussian sigma of the colour, in working-size pixels (0: off)."),

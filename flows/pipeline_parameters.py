@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from training.pretrained_encoder import EncoderName
+
 
 class DatasetParameters(BaseModel):
     """Where the colour photos come from and how the Lab shards are cut (the build-dataset subflow)."""
@@ -34,6 +36,7 @@ class TrainingParameters(BaseModel):
     out: str = Field("runs/default", description="Run folder: checkpoints, metrics.jsonl, samples/, bundle/ (colorize-archive/inbox reads runs/default/bundle).")
     preset: Literal["cpu-small", "gpu-base"] = Field("cpu-small", description="cpu-small (tiny U-Net, minutes on a CPU) or gpu-base.")
     model: Literal["regression", "classification", "gan"] = Field("regression", description="Model kind.")
+    encoder: EncoderName = Field("scratch", description="scratch (the U-Net learns everything here) or an ImageNet-pretrained EfficientNet-Lite encoder (frozen) under a U-Net decoder.")
     steps: int = Field(120, ge=1, description="Total optimiser steps (a re-run resumes and stops here).")
     eval_every: int = Field(60, ge=1, description="Evaluate (metrics + sample grid artifacts) every N steps.")
     batch_size: int = Field(8, ge=1, description="Images per optimiser step.")
@@ -43,7 +46,7 @@ class TrainingParameters(BaseModel):
                  "eval_images": 16, "batch_size": self.batch_size}
         if self.preset == "cpu-small":
             train["cpu_threads"] = 1  # small or shared CPUs: OpenMP barrier stalls otherwise (training/train_loop.py)
-        return {"train": train}
+        return {"train": train, **({"model": {"encoder": self.encoder}} if self.encoder != "scratch" else {})}
 
 
 class ColorizeParameters(BaseModel):

@@ -29,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="model bundle folder, or a shipped model: default (quality) or fast (CPU speed) "
                              "(default: $TINTYPE_MODEL, else models/default)")
     parser.add_argument("--size", type=int, default=None,
-                        help="working size: longer side the model sees, in pixels (default: the model's own; 256 for "
+                        help="working size: longer side the model sees, in pixels (default: the model's own; 320 for "
                              "the default model, 160 for fast)")
     parser.add_argument("--saturation", type=float, default=1.0, help="multiply the predicted colour (default 1.0)")
     parser.add_argument("--temperature", type=float, default=None, help="classification models: annealed-mean T (default: the model's)")

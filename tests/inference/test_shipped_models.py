@@ -16,7 +16,7 @@ from preprocessing.colourfulness import colourfulness
 from preprocessing.lab_numpy import srgb_to_lab
 from tests.conftest import shared_folder
 
-WORKING_SIZES = {"default": 256, "fast": 160}
+WORKING_SIZES = {"default": 320, "fast": 160}
 
 
 def _shipped(name: str) -> Colorizer:
@@ -70,20 +70,25 @@ def _psnr(a: np.ndarray, b: np.ndarray) -> float:
     return float(10 * np.log10(255.0**2 / np.mean((a - b) ** 2)))
 
 
-def test_colorize_command_takes_the_shipped_name_fast(prefect_server, tmp_path):
-    """`tintype colorize IN OUT --model fast`: the flow runs with models/fast at its own working size."""
+@pytest.mark.parametrize("name", ["fast", None])
+def test_colorize_command_takes_the_shipped_models(prefect_server, tmp_path, monkeypatch, name):
+    """`tintype colorize IN OUT --model fast` runs models/fast; with no --model (and no $TINTYPE_MODEL)
+    the flow runs the shipped default, the pretrained-encoder model."""
     from flows.cli import main
     from inference.colorize_run import workspace_of
     from inference.run_ledger import RunLedger
 
-    fast = _shipped("fast")
+    monkeypatch.delenv("TINTYPE_MODEL", raising=False)
+    expected = _shipped(name or "default")
+    if name is None:
+        assert expected.model.encoder.name == "efficientnet-lite0"
     source = tmp_path / "prints"
     source.mkdir()
     for path in sorted(shared_folder("bw-archive").glob("*.jpg"))[:2]:
         (source / path.name).write_bytes(path.read_bytes())
     out = tmp_path / "colour"
-    assert main(["colorize", str(source), str(out), "--model", "fast"]) == 0
+    assert main(["colorize", str(source), str(out), *(["--model", name] if name else [])]) == 0
     entries = list(RunLedger(workspace_of(out)).entries().values())
     assert len(entries) == 2 and {entry.status for entry in entries} == {"done"}
-    assert {entry.model_version for entry in entries} == {fast.version}
+    assert {entry.model_version for entry in entries} == {expected.version}
     assert all((out / entry.output).is_file() for entry in entries)

@@ -143,14 +143,14 @@ def test_cli_refuses_a_missing_bundle(tmp_path):
 
 def test_each_shipped_bundle_runs_at_its_own_working_size(tmp_path, bw_archive_dir):
     """The shipped models folder offered: the page learns each bundle's working size, and a job that
-    names no size runs at the chosen bundle's (160 for fast, 256 for default)."""
+    names no size runs at the chosen bundle's (160 for fast, 320 for default)."""
     if not all((MODELS_DIR / name / "version.txt").is_file() for name in ("default", "fast")):
         pytest.skip("the shipped models are not in this checkout")
     server = StudioProcess(tmp_path, "--models-dir", str(MODELS_DIR), "--work-dir", str(tmp_path / "work"))
     try:
         models = requests.get(f"{server.url}api/config", timeout=10).json()["models"]
         sizes = {Path(m["label"].split(" ")[0]).name: m["working_size"] for m in models}
-        assert sizes["fast"] == 160 and sizes["default"] == 256, models
+        assert sizes["fast"] == 160 and sizes["default"] == 320, models
         fast = next(m for m in models if m["label"].startswith("fast"))
         photo = _archive_photos(bw_archive_dir, ".jpg", 1)[0].read_bytes()
         answer = _post(server, photo, model=fast["id"])

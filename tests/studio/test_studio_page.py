@@ -105,6 +105,6 @@ def test_working_size_knob_follows_the_chosen_bundle(e2e_driver, tmp_path):
         findings = drive_page(e2e_driver, server.url, MODE="models")
     finally:
         server.stop()
-    assert findings["sizes"] == {"default": ["256", "256"], "fast": ["160", "160"]}, findings
+    assert findings["sizes"] == {"default": ["320", "320"], "fast": ["160", "160"]}, findings
     assert findings["first_size"] == findings["sizes"][next(iter(findings["sizes"]))][0]
     assert not findings["console_errors"] and not findings["external_requests"]
