@@ -33,7 +33,12 @@ from training.train_loop import train
 
 GPU_LIMIT = "gpu"
 SAMPLE_DATA_ROOT = "data"  # the default data root: where build-dataset/default writes the built-in sample
-METRIC_COLUMNS = ("psnr", "ssim", "colourfulness", "dcf", "auc", "auc_rebalanced")
+METRIC_COLUMNS = ("psnr", "ssim", "colourfulness", "dcf", "auc", "auc_rebalanced",
+                  "recall_warm", "recall_green", "recall_blue", "recall_purple")
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)  # a hue family absent from the val images has no recall
 
 
 def ensure_gpu_limit(slots: int = 1) -> None:
@@ -51,8 +56,8 @@ def ensure_gpu_limit(slots: int = 1) -> None:
 def _metrics_table(record: dict) -> list[dict]:
     gray = record["gray"]
     return [
-        {"model": f"step {record['step']}", **{k: round(record[k], 4) for k in METRIC_COLUMNS}},
-        {"model": "gray baseline (ab = 0)", **{k: round(gray[k], 4) for k in METRIC_COLUMNS}},
+        {"model": f"step {record['step']}", **{k: _rounded(record.get(k)) for k in METRIC_COLUMNS}},
+        {"model": "gray baseline (ab = 0)", **{k: _rounded(gray.get(k)) for k in METRIC_COLUMNS}},
     ]
 
 

@@ -21,5 +21,5 @@ def run(args: argparse.Namespace) -> int:
                              steps=args.steps, resume=args.resume, overrides=parse_overrides(args.set) or None)
     print(f"trained {result['step']} steps; bundle: {result['bundle_dir']}")
     for name, value in result["metrics"].items():
-        print(f"  {name}: {value:.4f}")
+        print(f"  {name}: {'n/a' if value is None else f'{value:.4f}'}")
     return 0

@@ -49,6 +49,8 @@ def test_tintype_train_runs_the_flow(prefect_server, tiny_data, tmp_path, capsys
         tables_rows = [json.loads(a.data) if isinstance(a.data, str) else a.data for a in metric_tables]
         final = [rows for rows in tables_rows if {row["model"] for row in rows} == {"step 8", "gray baseline (ab = 0)"}]
         assert final and all(0 < row["psnr"] < 100 and 0 <= row["auc"] <= 1 for row in final[0])
+        gray_row = next(row for row in final[0] if row["model"].startswith("gray"))
+        assert gray_row["recall_green"] in (0.0, None)  # hue-family recall beside the others; ab = 0 paints nothing
         markdown = client.read_artifacts(artifact_filter=ArtifactFilter(type=ArtifactFilterType(any_=["markdown"])))
         assert any(a.key == "train-colorizer-samples" and "data:image/png;base64," in a.data for a in markdown)
         progress = client.read_artifacts(artifact_filter=ArtifactFilter(type=ArtifactFilterType(any_=["progress"])))
