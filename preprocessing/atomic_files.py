@@ -11,6 +11,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+# mkstemp creates files 0600; a published file gets the mode a plain open() would give (0666 & ~umask),
+# so bundles, cards and reports are as readable as the user's other files. Read once, at import.
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+PUBLISHED_MODE = 0o666 & ~_UMASK
+
 
 def fsync_file(path: str | Path) -> None:
     with open(path, "rb") as handle:
@@ -31,6 +37,7 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> None:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
             handle.flush()
+            os.fchmod(handle.fileno(), PUBLISHED_MODE)
             os.fsync(handle.fileno())
         os.replace(temporary, path)
     except BaseException:

@@ -108,3 +108,19 @@ def test_loader_workers_end_cleanly_under_prefect(prefect_server, tiny_data, tmp
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "exited unexpectedly" not in done.stderr and "Exception ignored" not in done.stderr, done.stderr[-3000:]
+
+
+def test_tintype_train_takes_the_pretrained_encoder(prefect_server, tiny_data, tmp_path, capsys):
+    """`tintype train --encoder efficientnet-lite0`: the flow trains the encoder model (frozen, as the
+    default recipe does) and exports a bundle that records it and the weights it started from."""
+    run = tmp_path / "run"
+    settings = tiny(eval_every=2, crop=64)
+    settings.pop("model")  # the scratch U-Net's knobs; the decoder has its own defaults
+    code = main(["train", "--data", str(tiny_data), "--out", str(run), "--model", "classification",
+                 "--encoder", "efficientnet-lite0", "--steps", "2", "--set=model.width=8", *set_arguments(settings)])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "recall_green:" in out and "bundle:" in out
+    config = json.loads((run / "bundle" / "config.json").read_text())
+    assert config["encoder"] == "efficientnet-lite0" and config["width"] == 8 and "depth" not in config
+    assert len(config["encoder_weights"]["sha256"]) == 64
