@@ -13,9 +13,12 @@ from torch import nn
 
 class ColorizerNet(nn.Module):
     head: nn.Module
-    # predict_ab scales its ab by this: a calibration chosen after training (on held-out data),
-    # so every consumer gets the model's intended saturation and user knobs stay relative to it.
-    chroma_gain: float = 1.0
+
+    def __init__(self, chroma_gain: float = 1.0) -> None:
+        super().__init__()
+        # predict_ab scales its ab by this: a calibration chosen after training (on held-out data),
+        # so every consumer gets the model's intended saturation and user knobs stay relative to it.
+        self.chroma_gain = chroma_gain
 
     @property
     def size_multiple(self) -> int:

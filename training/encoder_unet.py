@@ -51,8 +51,7 @@ class EncoderUNet(ColorizerNet):
         temperature: float = 0.38,
         chroma_gain: float = 1.0,
     ) -> None:
-        super().__init__()
-        self.chroma_gain = chroma_gain
+        super().__init__(chroma_gain)
         self.encoder = EfficientNetLiteEncoder(encoder)
         skip_channels = self.encoder.channels  # strides 2, 4, 8, 16, then the stride-32 head conv
         widths = {stride: max(8, int(round(width * factor))) for stride, factor in WIDTH_FACTORS.items()}

@@ -36,8 +36,7 @@ class UNetGenerator(ColorizerNet):
         temperature: float = 0.38,
         chroma_gain: float = 1.0,
     ) -> None:
-        super().__init__()
-        self.chroma_gain = chroma_gain
+        super().__init__(chroma_gain)
         widths = [width * min(2**level, max_width_multiplier) for level in range(depth + 1)]
         self.depth = depth
         self.stem = nn.Sequential(nn.Conv2d(1, widths[0], 3, padding=1), ResidualBlock(widths[0], widths[0], norm))
