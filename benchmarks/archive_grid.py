@@ -22,7 +22,9 @@ from PIL import Image, ImageDraw
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.json_report import emit  # noqa: E402
 from inference.colorizer import Colorizer  # noqa: E402
+from inference.contact_sheet import thumbnail  # noqa: E402
 from preprocessing.atomic_files import write_bytes_atomic  # noqa: E402
+from preprocessing.image_inventory import iter_image_files  # noqa: E402
 from preprocessing.lab_numpy import srgb_to_lab  # noqa: E402
 
 DEFAULT_ARCHIVE = Path(__file__).resolve().parents[2] / "shared" / "data" / "bw-archive"
@@ -30,7 +32,7 @@ LABEL_HEIGHT = 16
 
 
 def pick_photos(archive: Path, count: int) -> list[Path]:
-    photos = sorted(p for p in archive.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+    photos = list(iter_image_files(archive))
     if not photos:
         raise SystemExit(f"no photos in {archive}")
     step = max(1, len(photos) // count)
@@ -38,8 +40,7 @@ def pick_photos(archive: Path, count: int) -> list[Path]:
 
 
 def _cell(image: Image.Image, side: int) -> Image.Image:
-    small = image.convert("RGB")
-    small.thumbnail((side, side), Image.Resampling.LANCZOS)
+    small = thumbnail(image, side)
     cell = Image.new("RGB", (side, side), "white")
     cell.paste(small, ((side - small.width) // 2, (side - small.height) // 2))
     return cell

@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from preprocessing.dataset_card import read_card  # noqa: E402
 from training.classification_loss import rebalanced_cross_entropy  # noqa: E402
+from training.encoder_fine_tuning import apply_encoder_schedule  # noqa: E402
 from training.model_factory import build_model, generator_config  # noqa: E402
 from training.presets import run_config  # noqa: E402
 from training.regression_loss import ab_regression_loss  # noqa: E402
@@ -45,8 +46,7 @@ def model_throughput(preset: str, kind: str, card: dict, device: torch.device, s
     settings = config["train"]
     batch, crop = batch or settings["batch_size"], crop or settings["crop"]
     model = build_model(generator_config(kind, card, **config["model"])).to(device)
-    if encoder != "scratch":
-        model.encoder.freeze(True)  # as the default recipe trains it (the settings' encoder_frozen_steps -1)
+    apply_encoder_schedule(model, 0, settings)  # a pretrained encoder as the preset trains it first: frozen
     bf16 = device.type == "cuda" and settings["precision"] == "bf16"
     memory_format = torch.channels_last if device.type == "cuda" and settings["channels_last"] else torch.contiguous_format
     model = model.to(memory_format=memory_format)

@@ -7,7 +7,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from preprocessing.ab_histogram import rebalancing_weights
+from preprocessing.ab_histogram import AbHistogram, rebalancing_weights
 from training.soft_encoding import soft_encode
 
 
@@ -18,9 +18,8 @@ def class_rebalancing(card: dict, rebalance_lambda: float | None = None) -> list
         return list(card["rebalancing"]["weights"])
     if not 0.0 <= rebalance_lambda <= 1.0:
         raise ValueError(f"rebalance_lambda must be within [0, 1], got {rebalance_lambda}")
-    counts = np.asarray(card["ab_histogram"]["counts"], dtype=np.float64)
-    probabilities = counts / counts.sum() if counts.sum() > 0 else np.full(counts.size, 1.0 / counts.size)
-    return rebalancing_weights(probabilities, lam=rebalance_lambda).tolist()
+    histogram = AbHistogram(np.asarray(card["ab_histogram"]["counts"], dtype=np.float64))
+    return rebalancing_weights(histogram.probabilities(), lam=rebalance_lambda).tolist()
 
 
 def rebalanced_cross_entropy(

@@ -16,6 +16,12 @@ import torch
 import torch.nn.functional as F
 
 
+def worker_random(seed: object) -> random.Random:
+    """A random stream of its own for each loader worker (called inside the worker), reproducible from `seed`."""
+    info = torch.utils.data.get_worker_info()
+    return random.Random(f"{seed}-{info.id if info else 0}")
+
+
 class RandomCropFlip:
     def __init__(self, crop: int, seed: int, short_side_range: tuple[int, int] | None = None) -> None:
         if short_side_range is not None and not crop <= short_side_range[0] <= short_side_range[1]:
@@ -27,8 +33,7 @@ class RandomCropFlip:
 
     def _random(self) -> random.Random:
         if self._rng is None:  # created inside the worker process, so workers draw different crops
-            info = torch.utils.data.get_worker_info()
-            self._rng = random.Random(f"{self.seed}-{info.id if info else 0}")
+            self._rng = worker_random(self.seed)
         return self._rng
 
     def __call__(self, lightness: np.ndarray, ab: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:

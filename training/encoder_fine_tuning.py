@@ -28,14 +28,15 @@ def parameter_groups(model: nn.Module, lr: float, encoder_lr_scale: float) -> li
     return [{"params": rest, "lr": lr}, {"params": list(encoder.parameters()), "lr": lr * encoder_lr_scale}]
 
 
-def set_encoder_frozen(model: nn.Module, step: int, settings: dict[str, Any]) -> bool:
-    """Freeze or unfreeze the encoder for `step`; True while the whole encoder is frozen."""
+def apply_encoder_schedule(model: nn.Module, step: int, settings: dict[str, Any]) -> int | None:
+    """Freeze or unfreeze the encoder as the schedule says for `step`. Returns the later step at which
+    it changes (the unfreezing), None when it never changes again, so the loop acts only then."""
     encoder = _encoder(model)
     if encoder is None:
-        return False
+        return None
     frozen_steps = int(settings["encoder_frozen_steps"])
     if frozen_steps < 0 or step < frozen_steps:
         encoder.freeze(True)
-        return True
+        return frozen_steps if frozen_steps >= 0 else None
     encoder.freeze(True, leading_blocks=int(settings["encoder_frozen_blocks"]))
-    return False
+    return None

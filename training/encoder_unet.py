@@ -13,7 +13,6 @@ Decoder widths scale with `width`: 4w at stride 32, 3w, 2w, 1.5w at stride 4, w 
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from training.classification_head import ClassificationHead
@@ -87,10 +86,6 @@ class EncoderUNet(ColorizerNet):
         features = self.encoder(lightness)
         skips = [*features[:-1][::-1], lightness / 50.0 - 1.0]  # strides 16, 8, 4, 2, then 1
         x = self.context(self.reduce(features[-1]), features[-1])
-        for index, (up, merge) in enumerate(zip(self.up, self.merge)):
-            skip = skips[index]
-            x = up(x)
-            if x.shape[-2:] != skip.shape[-2:]:  # "same" padding on odd sides can round up by one
-                x = F.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=False)
-            x = merge(torch.cat([x, skip], dim=1))
+        for up, merge, skip in zip(self.up, self.merge, skips):
+            x = merge(torch.cat([up(x), skip], dim=1))
         return self.head(x)

@@ -56,8 +56,9 @@ def evaluate(
         sums["ssim"] += ssim_uint8(predicted_rgb, truth_rgb)
         sums["colourfulness"] += colourfulness(predicted_rgb)
         sums["colourfulness_truth"] += colourfulness(truth_rgb)
-        auc.update(ab_pred[0].cpu(), ab_truth[0].cpu())
-        hue_recall.update(ab_pred[0].cpu(), ab_truth[0].cpu())
+        predicted_cpu, truth_cpu = ab_pred[0].cpu(), ab_truth[0].cpu()
+        auc.update(predicted_cpu, truth_cpu)
+        hue_recall.update(predicted_cpu, truth_cpu)
         if grid_path is not None and len(rows) < grid_rows:
             gray = np.repeat(np.rint(lightness * 2.55).clip(0, 255).astype(np.uint8)[..., None], 3, axis=2)
             rows.append((gray, predicted_rgb.permute(1, 2, 0).numpy(), truth_rgb.permute(1, 2, 0).numpy()))

@@ -54,15 +54,18 @@ PROVENANCE_KEYS = ("working_size", "encoder_weights")  # stored beside the archi
 DEFAULT_DISCRIMINATOR: dict[str, Any] = {"width": 64, "layers": 3, "scales": 1}
 
 
+def _defaults_for(encoder: str) -> dict[str, Any]:
+    """The architecture defaults of the generator an `encoder` value selects."""
+    if encoder not in ENCODERS:
+        raise ValueError(f"unknown encoder {encoder!r}; known: {', '.join(ENCODERS)}")
+    return DEFAULT_GENERATOR if encoder == "scratch" else ENCODER_GENERATOR
+
+
 def generator_config(kind: str, card: dict[str, Any] | None = None, **overrides: Any) -> dict[str, Any]:
     """A complete generator config for `kind`; classification takes its bins from the card."""
     if kind not in MODEL_KINDS:
         raise ValueError(f"unknown model kind {kind!r}; known: {', '.join(MODEL_KINDS)}")
-    encoder = overrides.get("encoder", "scratch")
-    if encoder not in ENCODERS:
-        raise ValueError(f"unknown encoder {encoder!r}; known: {', '.join(ENCODERS)}")
-    defaults = DEFAULT_GENERATOR if encoder == "scratch" else ENCODER_GENERATOR
-    config = {**defaults, **overrides, "kind": kind}
+    config = {**_defaults_for(overrides.get("encoder", "scratch")), **overrides, "kind": kind}
     if kind == "classification":
         if card is None:
             raise ValueError("a classification model needs the dataset card (its ab bins)")
@@ -72,8 +75,7 @@ def generator_config(kind: str, card: dict[str, Any] | None = None, **overrides:
 
 def build_model(config: dict[str, Any]) -> nn.Module:
     """Generator from its config (unknown keys are an error, so a typo never passes silently)."""
-    encoder = config.get("encoder", "scratch")
-    options = {**(DEFAULT_GENERATOR if encoder == "scratch" else ENCODER_GENERATOR), **config}
+    options = {**_defaults_for(config.get("encoder", "scratch")), **config}
     for key in PROVENANCE_KEYS:  # e.g. working_size: an inference hint (inference/working_size.py)
         options.pop(key, None)
     kind = options.pop("kind")
@@ -82,7 +84,8 @@ def build_model(config: dict[str, Any]) -> nn.Module:
     head = "classification" if kind == "classification" else "regression"
     if head == "regression":
         options.pop("bin_centres", None)
-    if options.pop("encoder") == "scratch":
+    encoder = options.pop("encoder")
+    if encoder == "scratch":
         return UNetGenerator(head=head, **options)
     return EncoderUNet(encoder=encoder, head=head, **options)
 

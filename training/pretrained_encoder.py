@@ -15,7 +15,6 @@ would otherwise drag the statistics away from what the pretrained weights expect
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ import torch
 from torch import nn
 
 from preprocessing.colour_constants import L_MAX
+from preprocessing.image_inventory import sha256_file
 
 EncoderName = Literal["scratch", "efficientnet-lite0", "efficientnet-lite1", "efficientnet-lite2"]
 ENCODERS: tuple[str, ...] = get_args(EncoderName)
@@ -77,14 +77,6 @@ def pretrained_weights_path(name: str) -> Path:
     return Path(getattr(module, weights.file_class).get_model_file_path())
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 class EfficientNetLiteEncoder(nn.Module):
     """L (N, 1, H, W) in [0, 100] -> features at strides 2, 4, 8, 16, 32 (the last one the 1280-wide head conv)."""
 
@@ -104,13 +96,14 @@ class EfficientNetLiteEncoder(nn.Module):
         self.head_norm = network._bn1
         self.act = nn.ReLU6(inplace=True)
         # Block i's output is a skip when the next block downsamples (or it is the last before the head).
-        self.taps = [i for i in range(len(self.blocks) - 1) if _stride(self.blocks[i + 1]) == 2]
-        self.channels = [int(self.blocks[i]._block_args.output_filters) for i in self.taps] + [self.head_conv.out_channels]
+        taps = [i for i in range(len(self.blocks) - 1) if _stride(self.blocks[i + 1]) == 2]
+        self.taps = frozenset(taps)
+        self.channels = [int(self.blocks[i]._block_args.output_filters) for i in taps] + [self.head_conv.out_channels]
 
     def load_imagenet(self) -> str:
         """Load the registry package's ImageNet weights (stem summed to one channel); returns their sha256."""
         path = pretrained_weights_path(self.name)
-        digest = file_sha256(path)
+        digest = sha256_file(path)
         expected = PRETRAINED[self.name].sha256
         if digest != expected:
             raise ValueError(f"{path} has sha256 {digest}, not the released {expected}: reinstall {PRETRAINED[self.name].package}")

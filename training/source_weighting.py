@@ -11,9 +11,10 @@ unmatched samples keep weight 1. Repeats are spread by the shuffle buffer and cr
 from __future__ import annotations
 
 import json
-import random
 from pathlib import Path
 from typing import Any, Iterable, Iterator
+
+from training.crop_and_flip import worker_random
 
 MANIFEST_GLOB = "raw/manifest/*.jsonl"  # the scrape stage's on-disk contract: url and sha256 per line
 
@@ -55,7 +56,7 @@ class RepeatBySource:
         return _weight_for(source, self.source_weights)
 
     def __call__(self, samples: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-        rng = random.Random(f"{self.seed}-{id(samples)}")
+        rng = worker_random(f"repeat-{self.seed}")  # reproducible, and its own stream in each loader worker
         for sample in samples:
             weight = self.weight(sample)
             copies = int(weight) + (1 if rng.random() < weight - int(weight) else 0)

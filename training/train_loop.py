@@ -39,7 +39,7 @@ from training.checkpoint_store import latest_checkpoint, load_checkpoint, restor
 from training.classification_loss import class_rebalancing, rebalanced_cross_entropy
 from training.distributed_setup import ProcessPlace, barrier, join_process_group
 from training.ema_weights import EmaWeights
-from training.encoder_fine_tuning import parameter_groups, set_encoder_frozen
+from training.encoder_fine_tuning import apply_encoder_schedule, parameter_groups
 from training.evaluation import evaluate, gray_predictor
 from training.lr_schedule import warmup_cosine
 from training.metrics_history import append_record, truncate_history
@@ -148,12 +148,13 @@ def train(
     barrier(place)
 
     torch.manual_seed(settings["seed"] * 1000 + place.rank)
+    checkpoint_path = latest_checkpoint(run_dir) if resume else None  # (without resume a checkpoint was refused)
     model_config = generator_config(kind, card, **config["model"])
     if model_config["encoder"] != "scratch":
         model_config["encoder_weights"] = encoder_provenance(model_config["encoder"])
     model = build_model(model_config)
-    if model_config["encoder"] != "scratch" and latest_checkpoint(run_dir) is None:
-        model.encoder.load_imagenet()  # a resume takes the fine-tuned encoder from its checkpoint instead
+    if model_config["encoder"] != "scratch" and checkpoint_path is None:
+        model.encoder.load_imagenet()  # before the EMA copies the weights; a resume loads its checkpoint instead
     discriminator = build_discriminator(config["discriminator"]) if kind == "gan" else None
     memory_format = torch.channels_last if settings["channels_last"] and place.device.type == "cuda" else torch.contiguous_format
     model.to(place.device, memory_format=memory_format)
@@ -176,7 +177,6 @@ def train(
     centres = torch.tensor(card["ab_bins"]["centres"], dtype=torch.float32, device=place.device)
 
     start_step, resumed_from, samples_seen = 0, None, 0
-    checkpoint_path = latest_checkpoint(run_dir) if resume else None
     if checkpoint_path is not None:
         state = load_checkpoint(checkpoint_path)
         model.load_state_dict(state["model"])
@@ -197,16 +197,19 @@ def train(
         set_aside_leftovers(run_dir)
     barrier(place)
 
-    encoder_frozen = set_encoder_frozen(model, start_step, settings)  # before DDP: it wraps what trains
-    trained = model
+    device_ids = [place.device.index] if place.device.type == "cuda" else None
+
+    def for_training(module: torch.nn.Module) -> torch.nn.Module:
+        """DDP (it fixes the parameter set it reduces when it wraps) and torch.compile, as configured."""
+        if place.distributed:
+            module = DistributedDataParallel(module, device_ids=device_ids)
+        return torch.compile(module) if settings["compile"] else module
+
+    unfreeze_at = apply_encoder_schedule(model, start_step, settings)  # before wrapping: DDP takes what trains
+    trained = for_training(model)
     d_trained = discriminator
-    if place.distributed:
-        device_ids = [place.device.index] if place.device.type == "cuda" else None
-        trained = DistributedDataParallel(model, device_ids=device_ids)
-        if discriminator is not None:
-            d_trained = DistributedDataParallel(discriminator, device_ids=device_ids)
-    if settings["compile"]:
-        trained = torch.compile(trained)
+    if place.distributed and discriminator is not None:
+        d_trained = DistributedDataParallel(discriminator, device_ids=device_ids)
 
     # A fresh stream per (seed, start step): see shard_loader on why resume reseeds, not replays.
     stream_seed = settings["seed"] * 1_000_003 + start_step
@@ -267,10 +270,9 @@ def train(
     window_started, window_samples = time.perf_counter(), 0
     step = start_step
     while step < total_steps:
-        if encoder_frozen and not set_encoder_frozen(model, step, settings):
-            encoder_frozen = False
-            if place.distributed:  # DDP fixes its parameter set when wrapped: wrap again with the encoder in it
-                trained = DistributedDataParallel(model, device_ids=[place.device.index] if place.device.type == "cuda" else None)
+        if step == unfreeze_at:
+            unfreeze_at = apply_encoder_schedule(model, step, settings)
+            trained = for_training(model)  # wrapped again, now with the encoder's parameters in it
         lightness, true_ab = next(batches)
         lightness = lightness.to(place.device, non_blocking=True).contiguous(memory_format=memory_format)
         true_ab = true_ab.to(place.device, non_blocking=True)

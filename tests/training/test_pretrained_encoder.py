@@ -10,10 +10,11 @@ import pytest
 import torch
 
 from preprocessing.dataset_card import read_card
+from preprocessing.image_inventory import sha256_file
 from training import pretrained_encoder
 from training.bundle import load_bundle
 from training.model_factory import build_model, generator_config
-from training.pretrained_encoder import PRETRAINED, EfficientNetLiteEncoder, file_sha256, pretrained_weights_path
+from training.pretrained_encoder import PRETRAINED, EfficientNetLiteEncoder, pretrained_weights_path
 from training.train_loop import train
 from tests.training.conftest import tiny
 
@@ -21,7 +22,7 @@ from tests.training.conftest import tiny
 @pytest.mark.parametrize("name", sorted(PRETRAINED))
 def test_imagenet_weights_are_the_released_files(name):
     path = pretrained_weights_path(name)
-    assert path.is_file() and file_sha256(path) == PRETRAINED[name].sha256
+    assert path.is_file() and sha256_file(path) == PRETRAINED[name].sha256
     assert EfficientNetLiteEncoder(name).load_imagenet() == PRETRAINED[name].sha256
 
 
