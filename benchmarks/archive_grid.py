@@ -22,10 +22,10 @@ from PIL import Image, ImageDraw
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.json_report import emit  # noqa: E402
 from inference.colorizer import Colorizer  # noqa: E402
-from inference.contact_sheet import thumbnail  # noqa: E402
-from preprocessing.atomic_files import write_bytes_atomic  # noqa: E402
-from preprocessing.image_inventory import iter_image_files  # noqa: E402
-from preprocessing.lab_numpy import srgb_to_lab  # noqa: E402
+from inference.previews import thumbnail  # noqa: E402
+from preprocessing.colour.lab_numpy import srgb_to_lab  # noqa: E402
+from preprocessing.images.image_inventory import iter_image_files  # noqa: E402
+from safe_files.atomic_output import write_bytes_atomic  # noqa: E402
 
 DEFAULT_ARCHIVE = Path(__file__).resolve().parents[2] / "shared" / "data" / "bw-archive"
 LABEL_HEIGHT = 16

@@ -30,16 +30,16 @@ import numpy as np
 import torch
 from PIL import Image
 
-from inference.batch_colorize import colorize_members
 from inference.archive_members import list_members
-from inference.colorizer import ColorizeSettings, Colorizer
+from inference.batch_colorize import colorize_members
+from inference.colorizer import Colorizer, ColorizeSettings
 from inference.full_res_lab import join_lightness_ab, lightness_of_rgb
+from inference.model_loading import resolve_bundle
 from inference.output_encoding import capture_metadata, encode_image
 from inference.output_target import DirectoryOutput
 from inference.run_ledger import RunLedger
-from inference.default_model import resolve_bundle
 from inference.working_size import working_shape
-from preprocessing.image_loading import open_checked, to_rgb
+from preprocessing.images.image_loading import open_checked, to_rgb
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: the repo root too
 from benchmarks.json_report import emit  # noqa: E402

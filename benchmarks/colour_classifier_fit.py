@@ -29,16 +29,26 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.colour_labels import all_labels, fold_of, is_ambiguous, read_labels, UNIFORM_LABELS  # noqa: E402
-from preprocessing.chroma_statistics import small_copy  # noqa: E402
-from preprocessing.colour_features import colour_features  # noqa: E402
-from preprocessing.colour_filter import SINGLE_CHANNEL_MODES  # noqa: E402
-from preprocessing.image_analysis import shared_reduction  # noqa: E402
-from preprocessing.image_validation import ValidationLimits, validate_image  # noqa: E402
-from preprocessing.logistic_regression import fit_logistic  # noqa: E402
-from preprocessing.monochrome_classifier import (  # noqa: E402
-    DEFAULT_OPERATING_POINT, MODEL_FILE, OPERATING_POINTS, MonochromeClassifier, transform,
+from benchmarks.colour_labels import (  # noqa: E402
+    UNIFORM_LABELS,
+    all_labels,
+    fold_of,
+    is_ambiguous,
+    read_labels,
 )
+from preprocessing.cleaning.classifier_fitting import fit_logistic  # noqa: E402
+from preprocessing.cleaning.colour_features import colour_features  # noqa: E402
+from preprocessing.cleaning.colour_filter import (  # noqa: E402
+    DEFAULT_OPERATING_POINT,
+    MODEL_FILE,
+    OPERATING_POINTS,
+    SINGLE_CHANNEL_MODES,  # noqa: E402
+    MonochromeClassifier,
+    transform,
+)
+from preprocessing.cleaning.image_analysis import shared_reduction  # noqa: E402
+from preprocessing.colour.chroma_statistics import small_copy  # noqa: E402
+from preprocessing.images.image_loading import ValidationLimits, validate_image  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data"

@@ -24,12 +24,15 @@ from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.json_report import emit  # noqa: E402
 from benchmarks.colour_labels import UNIFORM_LABELS, half_of, is_ambiguous, read_labels  # noqa: E402
-from preprocessing.colour_filter import ColourThresholds  # noqa: E402
-from preprocessing.image_analysis import CleaningSettings, analyse_image  # noqa: E402
-from preprocessing.monochrome_classifier import DEFAULT_OPERATING_POINT, OPERATING_POINTS  # noqa: E402
-from preprocessing.image_inventory import iter_image_files  # noqa: E402
+from benchmarks.json_report import emit  # noqa: E402
+from preprocessing.cleaning.colour_filter import (  # noqa: E402
+    DEFAULT_OPERATING_POINT,
+    OPERATING_POINTS,
+    ColourThresholds,  # noqa: E402
+)
+from preprocessing.cleaning.image_analysis import CleaningSettings, analyse_image  # noqa: E402
+from preprocessing.images.image_inventory import iter_image_files  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data"

@@ -21,11 +21,18 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.colour_labels import (  # noqa: E402
+    SECOND_UNIFORM_LABELS,
+    UNIFORM_LABELS,
+    is_ambiguous,
+    read_labels,
+)
 from benchmarks.json_report import emit  # noqa: E402
-from benchmarks.colour_labels import SECOND_UNIFORM_LABELS, UNIFORM_LABELS, is_ambiguous, read_labels  # noqa: E402
-from preprocessing.colour_filter import ColourThresholds  # noqa: E402
-from preprocessing.image_analysis import analyse_image, verdict_under  # noqa: E402
-from preprocessing.monochrome_classifier import OPERATING_POINTS  # noqa: E402
+from preprocessing.cleaning.colour_filter import (
+    OPERATING_POINTS,  # noqa: E402
+    ColourThresholds,  # noqa: E402
+)
+from preprocessing.cleaning.image_analysis import analyse_image, verdict_under  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data"

@@ -30,14 +30,16 @@ from pathlib import Path
 
 import numpy as np
 
-from preprocessing.hamming_index import HammingIndex
-from preprocessing.image_analysis import analyse_image, pixel_sha256, shared_reduction
-from preprocessing.image_inventory import iter_image_files
-from preprocessing.image_loading import load_rgb
-from preprocessing.image_validation import validate_image
-from preprocessing.multi_index_tables import brute_force_pairs
-from preprocessing.perceptual_hash import phash, phash_file
-from preprocessing.planted_hash_pairs import synthetic_codes
+from preprocessing.cleaning.hamming_index import HammingIndex, synthetic_codes
+from preprocessing.cleaning.image_analysis import (
+    analyse_image,
+    pixel_sha256,
+    shared_reduction,
+)
+from preprocessing.cleaning.multi_index_tables import brute_force_pairs
+from preprocessing.cleaning.perceptual_hash import phash, phash_file
+from preprocessing.images.image_inventory import iter_image_files
+from preprocessing.images.image_loading import load_rgb, validate_image
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_IMAGES = ROOT.parent / "shared" / "data" / "caltech101"

@@ -20,13 +20,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from preprocessing.image_inventory import iter_image_files
-from preprocessing.image_loading import load_rgb
-from preprocessing.lab_codec import CODEC_KEYS, decode_sample, encode_lab
-from preprocessing.lab_numpy import delta_e76, srgb_to_lab
-from preprocessing.resize_policy import ResizePolicy
-from preprocessing.shard_build import build_shards
-from preprocessing.shard_plan import ShardSettings
+from preprocessing.colour.lab_numpy import delta_e76, srgb_to_lab
+from preprocessing.images.image_inventory import iter_image_files
+from preprocessing.images.image_loading import load_rgb
+from preprocessing.shards.lab_codec import CODEC_KEYS, decode_sample, encode_lab
+from preprocessing.shards.lab_sample import ResizePolicy
+from preprocessing.shards.shard_build import build_shards
+from preprocessing.shards.shard_plan import ShardSettings
 
 DEFAULT_IMAGES = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "caltech101"
 

@@ -13,7 +13,6 @@ client polls the job every 20 ms. Prints one JSON document (and writes it to --o
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import re
@@ -28,9 +27,9 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.colorize import base_picture, make_bundle, sepia_jpeg  # noqa: E402
-from inference.colorizer import ColorizeSettings, Colorizer  # noqa: E402
-from tests.studio.hostile_uploads import not_an_image, png_bomb  # noqa: E402
 from benchmarks.json_report import emit  # noqa: E402
+from inference.colorizer import Colorizer, ColorizeSettings  # noqa: E402
+from tests.studio.hostile_uploads import not_an_image, png_bomb  # noqa: E402
 
 SIZES = {"0.3MP": (640, 480), "1MP": (1155, 866)}
 TINTYPE = Path(sys.executable).with_name("tintype")

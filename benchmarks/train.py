@@ -30,12 +30,14 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from preprocessing.dataset_card import read_card  # noqa: E402
-from training.classification_loss import rebalanced_cross_entropy  # noqa: E402
-from training.encoder_fine_tuning import apply_encoder_schedule  # noqa: E402
+from preprocessing.shards.dataset_card import read_card  # noqa: E402
+from training.losses import (
+    ab_regression_loss,  # noqa: E402
+    rebalanced_cross_entropy,  # noqa: E402
+)
 from training.model_factory import build_model, generator_config  # noqa: E402
+from training.optimisation import apply_encoder_schedule  # noqa: E402
 from training.presets import run_config  # noqa: E402
-from training.regression_loss import ab_regression_loss  # noqa: E402
 from training.shard_loader import train_loader  # noqa: E402
 from training.train_loop import find_shard_dir, train  # noqa: E402
 
@@ -110,7 +112,7 @@ def loader_throughput(shard_dir: Path, card: dict, preset: str, batches: int, wo
 
 def synthetic_card() -> dict:
     """Without shards, model timing still needs the ab bins (and flat rebalancing weights)."""
-    from preprocessing.ab_bins import bin_centres
+    from preprocessing.colour.ab_gamut import bin_centres
 
     centres = bin_centres()
     return {"ab_bins": {"count": len(centres), "centres": centres.tolist()}, "rebalancing": {"weights": [1.0] * len(centres)}}

@@ -10,24 +10,26 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact, create_progress_artifact, create_table_artifact, update_progress_artifact
+from prefect.artifacts import (
+    create_markdown_artifact,
+    create_progress_artifact,
+    create_table_artifact,
+    update_progress_artifact,
+)
 from pydantic import Field
 
-from flows.bounded_submit import map_bounded
 from flows.clean import clean as clean_flow
-from flows.data_root import local_data_root
-from flows.isolated_process import run_isolated
-from flows.retry_policy import retrying
-from flows.sample_inputs import SAMPLE_GALLERY, sample_gallery_task
+from flows.flow_inputs import SAMPLE_GALLERY, local_data_root, sample_gallery_task
 from flows.scrape import scrape as scrape_flow
 from flows.task_cache import cached_on_sources, plan_result, planned_with_cache
-from preprocessing.clean_decision import read_kept_paths
-from preprocessing.clean_plan import KEPT_FILE
-from preprocessing.dataset_card import build_card, read_card, write_card
-from preprocessing.image_inventory import iter_image_files
-from preprocessing.lab_codec import DEFAULT_CODEC
-from preprocessing.shard_part import PartResult, save_plan, write_part
-from preprocessing.shard_plan import ShardPlan, ShardSettings, plan_shards
+from flows.task_running import map_bounded, retrying, run_isolated
+from preprocessing.cleaning.clean_decision import read_kept_paths
+from preprocessing.cleaning.clean_run import KEPT_FILE
+from preprocessing.images.image_inventory import iter_image_files
+from preprocessing.shards.dataset_card import build_card, read_card, write_card
+from preprocessing.shards.lab_codec import DEFAULT_CODEC
+from preprocessing.shards.shard_part import PartResult, save_plan, write_part
+from preprocessing.shards.shard_plan import ShardPlan, ShardSettings, plan_shards
 
 SHARDS_SUBDIR = "shards"
 # spelled out here, not imported, so that the UI form parsed from this file's source offers the choices;

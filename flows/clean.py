@@ -13,18 +13,20 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-from flows.bounded_submit import map_bounded
-from flows.isolated_process import run_isolated
-from flows.retry_policy import retrying
 from flows.task_cache import cached_on_sources, plan_result, planned_with_cache
-from preprocessing.clean_decision import decide
-from preprocessing.clean_part import analyse_part
-from preprocessing.clean_plan import CONTACT_SHEET, CleanPlan, plan_cleaning
-from preprocessing.clean_sheet import sheet_from_report
-from preprocessing.colour_filter import ColourThresholds
-from preprocessing.image_analysis import CleaningSettings, settings_from_dict
-from preprocessing.image_inventory import iter_image_files
-from preprocessing.image_validation import ValidationLimits
+from flows.task_running import map_bounded, retrying, run_isolated
+from preprocessing.cleaning.clean_decision import decide
+from preprocessing.cleaning.clean_run import (
+    CONTACT_SHEET,
+    CleanPlan,
+    analyse_part,
+    plan_cleaning,
+)
+from preprocessing.cleaning.colour_filter import ColourThresholds
+from preprocessing.cleaning.contact_sheet import sheet_from_report
+from preprocessing.cleaning.image_analysis import CleaningSettings, settings_from_dict
+from preprocessing.images.image_inventory import iter_image_files
+from preprocessing.images.image_loading import ValidationLimits
 
 CLEAN_SUBDIR = "clean"
 

@@ -14,13 +14,17 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact, create_progress_artifact, create_table_artifact, update_progress_artifact
+from prefect.artifacts import (
+    create_markdown_artifact,
+    create_progress_artifact,
+    create_table_artifact,
+    update_progress_artifact,
+)
 from pydantic import Field
 
-from flows.bounded_submit import map_bounded
-from flows.retry_policy import retrying
-from flows.sample_inputs import SAMPLE_ARCHIVE, sample_archive_task
+from flows.flow_inputs import SAMPLE_ARCHIVE, sample_archive_task
 from flows.task_cache import cached_on_sources, plan_result, planned_with_cache
+from flows.task_running import map_bounded, retrying
 from inference.archive_members import input_sources
 from inference.colorize_run import (
     ColorizePlan,
@@ -33,8 +37,8 @@ from inference.colorize_run import (
     write_contact_sheet,
 )
 from inference.colorizer import ColorizeSettings
-from inference.default_model import resolve_bundle
-from inference.preview_markdown import preview_markdown
+from inference.model_loading import resolve_bundle
+from inference.previews import preview_markdown
 
 FAILURES_SHOWN = 50
 SAMPLE_ARCHIVE_DEFAULT = f"data/{SAMPLE_ARCHIVE}"  # what a run with no input colorizes (as the pipeline's default)

@@ -14,10 +14,13 @@ from prefect.artifacts import create_markdown_artifact
 
 from flows.build_dataset import build_dataset
 from flows.colorize_archive import colorize_archive
-from flows.dask_fanout import on_dask
-from flows.data_root import local_data_root
-from flows.pipeline_parameters import ColorizeParameters, DatasetParameters, TrainingParameters
-from flows.sample_inputs import SAMPLE_ARCHIVE, sample_archive_task
+from flows.flow_inputs import SAMPLE_ARCHIVE, local_data_root, sample_archive_task
+from flows.pipeline_parameters import (
+    ColorizeParameters,
+    DatasetParameters,
+    TrainingParameters,
+)
+from flows.task_running import on_dask
 from flows.train_colorizer import train_colorizer
 
 

@@ -14,15 +14,17 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_progress_artifact, create_table_artifact, update_progress_artifact
+from prefect.artifacts import (
+    create_progress_artifact,
+    create_table_artifact,
+    update_progress_artifact,
+)
 
-from flows.bounded_submit import map_bounded
-from flows.retry_policy import retrying
+from flows.task_running import map_bounded, retrying
 from scraping.crawl_frontier import group_seeds_by_site, site_of
 from scraping.scrape_runner import crawl_seeds, scrape_url_list
 from scraping.scrape_settings import ScrapeSettings
-from scraping.url_batches import write_url_batches
-from scraping.url_lists import read_url_list
+from scraping.url_lists import read_url_list, write_url_batches
 
 RAW_SUBDIR = "raw"
 

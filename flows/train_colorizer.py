@@ -25,8 +25,8 @@ from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 from prefect.runtime import task_run
 from pydantic import Field
 
-from flows.retry_policy import retrying
-from preprocessing.dataset_card import CARD_NAME
+from flows.task_running import retrying
+from preprocessing.shards.dataset_card import CARD_NAME
 from training.pretrained_encoder import EncoderName
 from training.train_cli import with_encoder
 from training.train_loop import train

@@ -29,8 +29,8 @@ from pathlib import Path, PurePosixPath
 from typing import Iterable, Iterator
 
 from inference.member_paths import UnsafeMemberName, is_hidden, safe_relative_name
-from preprocessing.atomic_files import publish
-from preprocessing.image_inventory import IMAGE_SUFFIXES
+from preprocessing.images.image_inventory import IMAGE_SUFFIXES
+from safe_files.atomic_output import publish
 
 ZIP_SUFFIXES = (".zip",)
 TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")

@@ -29,11 +29,20 @@ from PIL import Image
 
 from inference.archive_members import MemberProblem, MemberRef, read_members
 from inference.colorizer import Colorizer, PreparedImage
-from inference.contact_sheet import preview_pair
 from inference.output_encoding import output_name
 from inference.output_target import DirectoryOutput, OutputNames, ZipOutput
-from inference.run_ledger import ALREADY_COLOUR, DONE, FAILED, SKIPPED, LedgerEntry, LedgerPart, RunLedger, is_settled
-from preprocessing.image_errors import ImageRejected
+from inference.previews import preview_pair
+from inference.run_ledger import (
+    ALREADY_COLOUR,
+    DONE,
+    FAILED,
+    SKIPPED,
+    LedgerEntry,
+    LedgerPart,
+    RunLedger,
+    is_settled,
+)
+from preprocessing.images.image_loading import ImageRejected
 
 SKIP_REASONS = {"not-image", "not-regular"}  # skipped members; every other problem is a failure
 REPORTED_OUTPUTS = REPORTED_FAILURES = 200  # the report is a summary; the ledger holds everything

@@ -21,12 +21,12 @@ from typing import Callable
 
 from inference.archive_members import MemberProblem, MemberRef, is_archive, list_members
 from inference.batch_colorize import BatchReport, colorize_members
-from inference.colorizer import ColorizeSettings, Colorizer, ledger_version
-from inference.contact_sheet import PREVIEWS_FOLDER, build_contact_sheet
-from inference.output_target import open_output
+from inference.colorizer import Colorizer, ColorizeSettings, ledger_version
 from inference.inbox_index import InboxIndex, entry_of
+from inference.output_target import open_output
+from inference.previews import PREVIEWS_FOLDER, build_contact_sheet
 from inference.run_ledger import FAILED, RunLedger
-from preprocessing.atomic_files import read_json, write_json_atomic
+from safe_files.atomic_output import read_json, write_json_atomic
 
 PLANS_FOLDER = "plans"
 SPOOL_FOLDER = "spool"  # compressed tars decompressed once per run (archive_members.spooled_tar)

@@ -25,14 +25,27 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 
-from inference.batchnorm_fold import fold_batchnorm
 from inference.colour_check import ColourVerdict, judge_colour
-from inference.contact_sheet import thumbnail
-from inference.full_res_lab import join_lightness_ab, lightness_of_grey, lightness_of_rgb
+from inference.full_res_lab import (
+    join_lightness_ab,
+    lightness_of_grey,
+    lightness_of_rgb,
+)
 from inference.gpu_join import join_on_device
+from inference.model_loading import fold_batchnorm
 from inference.output_encoding import SourceMetadata, capture_metadata, encode_image
-from inference.working_size import DEFAULT_WORKING_SIZE, bundle_working_size, working_shape
-from preprocessing.image_loading import DEFAULT_MAX_PIXELS, ImageSource, open_checked, to_rgb
+from inference.previews import thumbnail
+from inference.working_size import (
+    DEFAULT_WORKING_SIZE,
+    bundle_working_size,
+    working_shape,
+)
+from preprocessing.images.image_loading import (
+    DEFAULT_MAX_PIXELS,
+    ImageSource,
+    open_checked,
+    to_rgb,
+)
 
 _GREY_MODES = {"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"}
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from preprocessing.lab_numpy import srgb_to_lab
+from preprocessing.colour.lab_numpy import srgb_to_lab
 
 THUMBNAIL_SIDE = 96
 LIGHTNESS_BANDS = 10

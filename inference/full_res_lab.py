@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from inference.lab_kernels import join_kernel, lightness_kernel
-from preprocessing.colour_constants import (
+from preprocessing.colour.colour_constants import (
     LAB_EPSILON,
     LAB_KAPPA_SLOPE,
     LAB_OFFSET,
@@ -26,7 +26,7 @@ from preprocessing.colour_constants import (
     WHITE_D65,
     XYZ_FROM_RGB,
 )
-from preprocessing.lab_numpy import srgb_to_linear
+from preprocessing.colour.lab_numpy import srgb_to_linear
 
 LINEAR_LEVELS = 65535
 

@@ -14,7 +14,11 @@ import torch
 import torch.nn.functional as F
 
 from inference.full_res_lab import ENCODE_8BIT, LINEAR_LEVELS, RGB_FROM_XYZN
-from preprocessing.colour_constants import LAB_F_THRESHOLD, LAB_KAPPA_SLOPE, LAB_OFFSET
+from preprocessing.colour.colour_constants import (
+    LAB_F_THRESHOLD,
+    LAB_KAPPA_SLOPE,
+    LAB_OFFSET,
+)
 
 _TINY = 1e-30
 _TABLES: dict[torch.device, tuple[torch.Tensor, torch.Tensor]] = {}

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from inference.archive_members import MemberProblem, MemberRef
-from preprocessing.atomic_files import read_json, write_json_atomic
+from safe_files.atomic_output import read_json, write_json_atomic
 
 INBOX_INDEX = "inbox-seen.json"
 

@@ -15,7 +15,11 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from preprocessing.colour_constants import LAB_F_THRESHOLD, LAB_KAPPA_SLOPE, LAB_OFFSET
+from preprocessing.colour.colour_constants import (
+    LAB_F_THRESHOLD,
+    LAB_KAPPA_SLOPE,
+    LAB_OFFSET,
+)
 
 # float32 constants keep the arithmetic in float32, as the NumPy path it replaced.
 _F_THRESHOLD = np.float32(LAB_F_THRESHOLD)

@@ -20,7 +20,7 @@ import zipfile
 from pathlib import Path, PurePosixPath
 from typing import Iterable, Iterator
 
-from preprocessing.atomic_files import publish
+from safe_files.atomic_output import publish
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from preprocessing.atomic_files import read_json, write_json_atomic
+from safe_files.atomic_output import read_json, write_json_atomic
 
 LEDGER_FILE = "ledger.json"
 PARTS_FOLDER = "ledger-parts"

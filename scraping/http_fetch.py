@@ -1,4 +1,6 @@
-"""GET a URL politely: guarded and robots-checked redirects, per-host slots, retries with backoff.
+"""How long to wait before retrying: Retry-After when the server says, else exponential backoff with jitter.
+
+GET a URL politely: guarded and robots-checked redirects, per-host slots, retries with backoff.
 
 `HttpFetcher.open(url)` is a context manager yielding a `Fetched` whose streaming response body
 has not been read yet; the host slot is held until the block exits, so a slow body counts
@@ -7,9 +9,12 @@ against the host's concurrency like any other request.
 
 from __future__ import annotations
 
+import random
 import time
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from typing import Callable, Iterator
 
 import requests
@@ -18,9 +23,33 @@ import urllib3
 from scraping.address_guard import AddressGuard
 from scraping.fetch_outcomes import FetchError, Invalid
 from scraping.host_rate_limiter import HostRateLimiter
-from scraping.retry_backoff import RETRY_STATUSES, backoff_delay, parse_retry_after
 from scraping.scrape_settings import ScrapeSettings
 from scraping.url_canonical import canonical_url, host_key
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or HTTP-date); None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+def backoff_delay(attempt: int, base_s: float, max_s: float, rng: random.Random | None = None) -> float:
+    """Attempt 0, 1, 2 ... -> base * 2**attempt, capped, times a jitter in [0.5, 1.5)."""
+    rng = rng or random
+    return min(max_s, base_s * (2**attempt)) * (0.5 + rng.random())
+
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 

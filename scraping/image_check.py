@@ -1,6 +1,6 @@
 """Is this body an image we accept? Magic bytes first, then a full Pillow decode under a pixel cap.
 
-Mirrors preprocessing.image_loading.open_checked (same cap, same bomb handling); it is repeated
+Mirrors preprocessing.images.image_loading.open_checked (same cap, same bomb handling); it is repeated
 here, small, because scraping may not import preprocessing (../shared/DESIGN.md layout rules).
 """
 

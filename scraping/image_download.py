@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from scraping.fetch_outcomes import Invalid, Refused
 from scraping.http_fetch import HttpFetcher
 from scraping.image_check import CheckedImage, check_image
-from scraping.robots_directives import NO_IMAGES, header_values, parse_directives
+from scraping.robots import NO_IMAGES, header_values, parse_directives
 
 # Declared types we still open (servers often send these for images); anything else text-like is refused.
 _BINARY_TYPES = frozenset({"application/octet-stream", "binary/octet-stream", "application/binary", ""})

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from bs4 import BeautifulSoup, Tag
 
-from scraping.robots_directives import parse_directives
+from scraping.robots import parse_directives
 from scraping.url_canonical import canonical_url
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".tif", ".tiff", ".bmp", ".avif")

@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-from scraping.atomic_write import write_bytes_atomic
+from safe_files.atomic_output import write_bytes_atomic
 from scraping.fetch_outcomes import FINAL_STATUSES, SETTING_OF_CODE
 
 MANIFEST_DIR = "manifest"

@@ -25,8 +25,13 @@ from scraping.http_session import build_session
 from scraping.image_download import declared_type, download_image
 from scraping.page_parser import ImageRef, ParsedPage, parse_page
 from scraping.raw_store import ManifestWriter, RawStore, is_retriable
-from scraping.robots_directives import NO_FOLLOW, NO_IMAGES, header_values, parse_directives
-from scraping.robots_policy import RobotsPolicy
+from scraping.robots import (
+    NO_FOLLOW,
+    NO_IMAGES,
+    RobotsPolicy,
+    header_values,
+    parse_directives,
+)
 from scraping.scrape_settings import ScrapeSettings
 from scraping.url_canonical import canonical_url, host_key
 from scraping.url_lists import ListedUrl

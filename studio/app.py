@@ -27,14 +27,24 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from inference.colorizer import ColorizeSettings
-from preprocessing.image_loading import to_rgb
-from studio.bundle_cache import BundleCache
+from preprocessing.images.image_loading import to_rgb
 from studio.colorize_job import AFTER_PREVIEW, BEFORE_PREVIEW, write_preview
 from studio.job_queue import Job, JobQueue
-from studio.model_catalog import BundleEntry, list_bundles
+from studio.model_catalog import BundleCache, BundleEntry, list_bundles
 from studio.sample_images import write_samples
-from studio.studio_config import MAX_SATURATION, MAX_WORKING_SIZE, MIN_SATURATION, MIN_WORKING_SIZE, StudioConfig
-from studio.upload_check import ACCEPTED_FORMATS, UploadRefused, check_upload, size_refusal
+from studio.studio_config import (
+    MAX_SATURATION,
+    MAX_WORKING_SIZE,
+    MIN_SATURATION,
+    MIN_WORKING_SIZE,
+    StudioConfig,
+)
+from studio.upload_check import (
+    ACCEPTED_FORMATS,
+    UploadRefused,
+    check_upload,
+    size_refusal,
+)
 
 STATIC_DIR = Path(__file__).parent / "static"
 NO_MODEL_MESSAGE = (

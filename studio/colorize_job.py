@@ -14,8 +14,8 @@ from pathlib import Path
 from PIL import Image
 
 from inference.colorizer import Colorizer
-from inference.contact_sheet import thumbnail
-from preprocessing.atomic_files import write_bytes_atomic
+from inference.previews import thumbnail
+from safe_files.atomic_output import write_bytes_atomic
 
 PREVIEW_SIDE = 1600  # the slider shows at most this; the download is always full size
 PREVIEW_QUALITY = 88

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from inference.colorizer import Colorizer
-from preprocessing.atomic_files import write_bytes_atomic
+from safe_files.atomic_output import write_bytes_atomic
 from studio.colorize_job import colorize_upload
 
 ColorizerFactory = Callable[[], Colorizer]  # the job's model and knobs, loaded when its turn comes

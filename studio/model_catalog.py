@@ -3,17 +3,21 @@
 A bundle is any folder holding training.bundle.BUNDLE_FILES. The catalog is re-read on every call,
 so a bundle that appears while the studio runs (a training run finishing) shows up without a
 restart. The page picks a bundle by its id; paths never come from the browser.
+
+Model bundles loaded once and kept: the studio colorizes many pictures with the same few models.
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from inference.colorizer import Colorizer, ColorizeSettings, configure_torch_threads
 from inference.working_size import bundle_working_size
-from preprocessing.atomic_files import read_json
-from training.bundle import BUNDLE_FILES
+from safe_files.atomic_output import read_json
+from training.bundle import BUNDLE_FILES, LoadedBundle, load_bundle
 
 SEARCH_DEPTH = 3  # models/<name>/bundle, models/<run>/<name>/bundle ...
 
@@ -68,3 +72,23 @@ def list_bundles(explicit: str | Path | None, default: str | Path | None, models
         seen.add(folder.resolve())
         entries.append(_entry(folder, root))
     return entries
+
+
+class BundleCache:
+    def __init__(self, device: str = "cpu", keep: int = 2) -> None:
+        self.device = device
+        self.keep = keep  # bundles held in memory at once (least recently used goes first)
+        self._loaded: dict[tuple[Path, str], LoadedBundle] = {}
+        self._lock = threading.Lock()
+        if device == "cpu":
+            configure_torch_threads()
+
+    def colorizer(self, bundle: Path, version: str, settings: ColorizeSettings) -> Colorizer:
+        """A Colorizer with these knobs on the (cached) model; the version in the key catches a re-export."""
+        key = (Path(bundle).resolve(), version)
+        with self._lock:
+            loaded = self._loaded.pop(key, None) or load_bundle(key[0], device=self.device)
+            self._loaded[key] = loaded  # re-inserted: most recently used last
+            while len(self._loaded) > self.keep:
+                self._loaded.pop(next(iter(self._loaded)))
+        return Colorizer(loaded.model, loaded.version, settings, self.device)

@@ -1,4 +1,4 @@
-"""The bundled samples: grey versions of preprocessing.synthetic_gallery scenes, drawn at startup.
+"""The bundled samples: grey versions of preprocessing.images.sample_pictures scenes, drawn at startup.
 
 Nothing is shipped or downloaded: the scenes are drawn from their index, so every machine gets the
 same samples. Grey on purpose: the studio is for black-and-white pictures.
@@ -9,8 +9,8 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from preprocessing.atomic_files import write_bytes_atomic
-from preprocessing.synthetic_gallery import draw_scene
+from preprocessing.images.sample_pictures import draw_scene
+from safe_files.atomic_output import write_bytes_atomic
 
 SAMPLE_SCENES = (1, 4, 7, 12)
 SAMPLE_SIZE = (480, 360)

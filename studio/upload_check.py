@@ -2,7 +2,7 @@
 
 The order is cheapest first: the byte count is known before anything is parsed, the magic bytes say
 whether it claims to be an image format Pillow reads, and only then is it decoded in full
-(preprocessing.image_loading.open_checked refuses decompression bombs from the header, before any
+(preprocessing.images.image_loading.open_checked refuses decompression bombs from the header, before any
 pixel is allocated, and corrupt or truncated data while decoding). Each refusal carries a sentence
 for the page.
 """
@@ -16,8 +16,11 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from preprocessing.image_errors import ImageRejected
-from preprocessing.image_loading import DEFAULT_MAX_PIXELS, open_checked
+from preprocessing.images.image_loading import (
+    DEFAULT_MAX_PIXELS,
+    ImageRejected,
+    open_checked,
+)
 
 DEFAULT_MAX_UPLOAD_BYTES = 40 * 1024 * 1024
 

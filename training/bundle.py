@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import os
 import shutil
 import tempfile
@@ -26,7 +25,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from preprocessing.atomic_files import read_json, write_bytes_atomic, write_json_atomic
+from safe_files.atomic_output import read_json, write_bytes_atomic, write_json_atomic
 from training.model_factory import build_model
 
 BUNDLE_FILES = ("weights.pt", "config.json", "dataset.json", "metrics.json", "version.txt")

@@ -1,6 +1,6 @@
 """Where this process runs: device, and (under torchrun) its DDP rank.
 
-`torchrun --nproc_per_node=G -m flows.cli train ...` sets RANK / WORLD_SIZE / LOCAL_RANK; we then
+`torchrun --nproc_per_node=G -m cli.main train ...` sets RANK / WORLD_SIZE / LOCAL_RANK; we then
 join the process group (NCCL on CUDA, gloo on CPU). Without those variables it is a single process.
 """
 

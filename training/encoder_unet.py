@@ -15,10 +15,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from training.classification_head import ClassificationHead
 from training.colorizer_net import ColorizerNet
+from training.heads import ClassificationHead, RegressionHead
 from training.pretrained_encoder import EfficientNetLiteEncoder
-from training.regression_head import RegressionHead
 from training.unet_blocks import ResidualBlock, Upsample
 
 WIDTH_FACTORS = {32: 4.0, 16: 3.0, 8: 2.0, 4: 1.5, 2: 1.0, 1: 0.5}

@@ -1,21 +1,52 @@
-"""Evaluate a colorizer on the val shards: PSNR, SSIM, colourfulness and dCF, AuC (raw and
-rebalanced), hue-family recall (warm, green, blue, purple), and a sample grid. The gray baseline (ab = 0) goes through the very same code."""
+"""A PNG of rows `input L | prediction | truth`, for a person to look at after each evaluation.
+
+Evaluate a colorizer on the val shards: PSNR, SSIM, colourfulness and dCF, AuC (raw and
+rebalanced), hue-family recall (warm, green, blue, purple), and a sample grid. The gray baseline (ab = 0) goes through the very same code.
+"""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 import torch
+from PIL import Image
 
-from preprocessing.lab_torch import l_ab_to_srgb
-from training.ab_auc import AbAucAccumulator
-from training.colourfulness import colourfulness
-from training.hue_recall import HueRecallAccumulator
-from training.image_quality import psnr_uint8, ssim_uint8
-from training.sample_grid import write_sample_grid
+from preprocessing.colour.colourfulness import colourfulness
+from preprocessing.colour.lab_torch import l_ab_to_srgb
+from safe_files.atomic_output import write_bytes_atomic
+from training.metrics import (
+    AbAucAccumulator,
+    HueRecallAccumulator,
+    psnr_uint8,
+    ssim_uint8,
+)
 from training.shard_loader import val_samples
+
+GAP = 2
+
+
+def write_sample_grid(rows: list[tuple[np.ndarray, np.ndarray, np.ndarray]], path: str | Path, cell: int = 128) -> Path:
+    """rows of three uint8 (H, W, 3) images -> one PNG, each image scaled to height `cell`."""
+    scaled_rows = []
+    for row in rows:
+        images = [Image.fromarray(image) for image in row]
+        images = [im.resize((max(1, round(im.width * cell / im.height)), cell), Image.Resampling.BICUBIC) for im in images]
+        scaled_rows.append(images)
+    width = max(sum(im.width for im in row) + GAP * (len(row) - 1) for row in scaled_rows)
+    canvas = Image.new("RGB", (width, len(scaled_rows) * (cell + GAP) - GAP), "white")
+    for index, row in enumerate(scaled_rows):
+        x = 0
+        for image in row:
+            canvas.paste(image, (x, index * (cell + GAP)))
+            x += image.width + GAP
+    buffer = io.BytesIO()
+    canvas.save(buffer, format="PNG", optimize=True)
+    write_bytes_atomic(path, buffer.getvalue())
+    return Path(path)
+
 
 Predictor = Callable[[torch.Tensor], torch.Tensor]  # L (1, 1, H, W) -> ab (1, 2, H, W)
 

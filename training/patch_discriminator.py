@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-from preprocessing.colour_constants import AB_MAX, L_MAX
+from preprocessing.colour.colour_constants import AB_MAX, L_MAX
 
 
 def _patch_discriminator(width: int, layers: int) -> nn.Sequential:

@@ -23,8 +23,8 @@ from typing import Literal, get_args
 import torch
 from torch import nn
 
-from preprocessing.colour_constants import L_MAX
-from preprocessing.image_inventory import sha256_file
+from preprocessing.colour.colour_constants import L_MAX
+from preprocessing.images.image_inventory import sha256_file
 
 EncoderName = Literal["scratch", "efficientnet-lite0", "efficientnet-lite1", "efficientnet-lite2"]
 ENCODERS: tuple[str, ...] = get_args(EncoderName)
@@ -137,7 +137,7 @@ class EfficientNetLiteEncoder(nn.Module):
 
     def conv_bn_pairs(self) -> list[tuple[nn.Module, str, str]]:
         """(owner, convolution attribute, its BatchNorm attribute) for every conv-BN pair: what
-        inference/batchnorm_fold.py folds (the package's blocks hold them as attributes, not in Sequentials)."""
+        inference/model_loading.py folds (the package's blocks hold them as attributes, not in Sequentials)."""
         pairs: list[tuple[nn.Module, str, str]] = [(self, "stem", "stem_norm"), (self, "head_conv", "head_norm")]
         for block in self.blocks:
             for conv, norm in (("_expand_conv", "_bn0"), ("_depthwise_conv", "_bn1"), ("_project_conv", "_bn2")):

@@ -21,9 +21,8 @@ import numpy as np
 import torch
 import webdataset as wds
 
-from preprocessing.dataset_card import load_decoder, shard_paths
-from training.crop_and_flip import RandomCropFlip
-from training.source_weighting import RepeatBySource
+from preprocessing.shards.dataset_card import load_decoder, shard_paths
+from training.augmentation import RandomCropFlip, RepeatBySource
 
 
 class DecodeAndAugment:

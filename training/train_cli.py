@@ -58,7 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     add_train_arguments(parser)
     args = parser.parse_args(argv)
     from training.distributed_setup import leave_process_group
-    from training.train_loop import train  # torch is imported only once the arguments are good
+    from training.train_loop import (
+        train,  # torch is imported only once the arguments are good
+    )
 
     def show(record: dict) -> None:
         print(json.dumps({k: record[k] for k in ("step", "steps", "loss", "lr")}), flush=True)

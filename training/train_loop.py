@@ -31,23 +31,37 @@ import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
-from preprocessing.atomic_files import read_json, write_json_atomic
-from preprocessing.dataset_card import CARD_NAME, dataset_identity, read_card
-from training.adversarial_loss import discriminator_loss, generator_adversarial_loss
+from preprocessing.shards.dataset_card import CARD_NAME, dataset_identity, read_card
+from safe_files.atomic_output import read_json, write_json_atomic
 from training.bundle import export_bundle, plain_module
-from training.checkpoint_store import latest_checkpoint, load_checkpoint, restore_rng_state, rng_state, save_checkpoint
-from training.classification_loss import class_rebalancing, rebalanced_cross_entropy
 from training.distributed_setup import ProcessPlace, barrier, join_process_group
-from training.ema_weights import EmaWeights
-from training.encoder_fine_tuning import apply_encoder_schedule, parameter_groups
 from training.evaluation import evaluate, gray_predictor
-from training.lr_schedule import warmup_cosine
-from training.metrics_history import append_record, truncate_history
+from training.losses import (
+    ab_regression_loss,
+    class_rebalancing,
+    discriminator_loss,
+    generator_adversarial_loss,
+    rebalanced_cross_entropy,
+)
 from training.model_factory import build_discriminator, build_model, generator_config
+from training.optimisation import (
+    EmaWeights,
+    apply_encoder_schedule,
+    parameter_groups,
+    warmup_cosine,
+)
 from training.presets import run_config
 from training.pretrained_encoder import encoder_provenance
-from training.regression_loss import ab_regression_loss
-from training.run_leftovers import set_aside_leftovers
+from training.run_files import (
+    append_record,
+    latest_checkpoint,
+    load_checkpoint,
+    restore_rng_state,
+    rng_state,
+    save_checkpoint,
+    set_aside_leftovers,
+    truncate_history,
+)
 from training.shard_loader import endless_batches, train_loader
 
 RUN_CONFIG_NAME = "run_config.json"

@@ -11,12 +11,16 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from preprocessing.colour_constants import L_MAX
-from training.classification_head import ClassificationHead
+from preprocessing.colour.colour_constants import L_MAX
 from training.colorizer_net import ColorizerNet
-from training.global_context import GlobalContextFusion
-from training.regression_head import RegressionHead
-from training.unet_blocks import Downsample, ResidualBlock, SelfAttention, Upsample
+from training.heads import ClassificationHead, RegressionHead
+from training.unet_blocks import (
+    Downsample,
+    GlobalContextFusion,
+    ResidualBlock,
+    SelfAttention,
+    Upsample,
+)
 
 
 class UNetGenerator(ColorizerNet):

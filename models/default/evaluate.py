@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from inference.working_size import working_shape
-from preprocessing.dataset_card import read_card
+from preprocessing.shards.dataset_card import read_card
 from training.bundle import load_bundle
 from training.evaluation import evaluate, gray_predictor
 

@@ -29,8 +29,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root, for models.package
 from models.package import half_precision_tar  # noqa: E402
-from preprocessing.shard_build import build_shards  # noqa: E402
-from preprocessing.shard_plan import ShardSettings  # noqa: E402
+from preprocessing.shards.shard_build import build_shards  # noqa: E402
+from preprocessing.shards.shard_plan import ShardSettings  # noqa: E402
 
 MODEL = {"width": 32, "depth": 4, "blocks_per_level": 1, "norm": "batch", "attention": True, "global_context": True}
 CUDA = torch.cuda.is_available()

@@ -5,11 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from preprocessing.chroma_statistics import chroma_statistics, small_copy
-from preprocessing.image_analysis import analyse_image, packed_pixel_chunks, pixel_sha256, shared_reduction
-from preprocessing.image_loading import load_rgb
-from preprocessing.lab_numpy import srgb_to_lab
-from preprocessing.perceptual_hash import hamming, phash
+from preprocessing.cleaning.image_analysis import (
+    analyse_image,
+    packed_pixel_chunks,
+    pixel_sha256,
+    shared_reduction,
+)
+from preprocessing.cleaning.perceptual_hash import hamming, phash
+from preprocessing.colour.chroma_statistics import chroma_statistics, small_copy
+from preprocessing.colour.lab_numpy import srgb_to_lab
+from preprocessing.images.image_loading import load_rgb
 
 
 def _reference_statistics(rgb: np.ndarray) -> dict[str, float]:

@@ -9,9 +9,9 @@ import tarfile
 
 from PIL import Image
 
-from preprocessing.clean_decision import read_dropped
-from preprocessing.dataset_card import read_card
-from preprocessing.image_inventory import sha256_file
+from preprocessing.cleaning.clean_decision import read_dropped
+from preprocessing.images.image_inventory import sha256_file
+from preprocessing.shards.dataset_card import read_card
 
 
 def _gallery(folder, bsds_dir, bw_archive_dir, caltech_dir):
@@ -67,7 +67,7 @@ def test_build_dataset_shards_only_clean_unique_colour_images(prefect_server, tm
 
 
 def test_tintype_clean_colour_filter_setting_moves_the_line(prefect_server, tmp_path, bsds_dir, bw_archive_dir):
-    from flows.cli import main
+    from cli.main import main
 
     folder = tmp_path / "images"
     folder.mkdir()

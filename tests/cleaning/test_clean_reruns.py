@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from PIL import Image
 
-from preprocessing.clean_build import clean_images
-from preprocessing.clean_plan import CleanPlan, records_dir
-from preprocessing.colour_filter import ColourThresholds
-from preprocessing.image_analysis import CleaningSettings
-from preprocessing.image_validation import ValidationLimits
+from preprocessing.cleaning.clean_build import clean_images
+from preprocessing.cleaning.clean_run import CleanPlan, records_dir
+from preprocessing.cleaning.colour_filter import ColourThresholds
+from preprocessing.cleaning.image_analysis import CleaningSettings
+from preprocessing.images.image_loading import ValidationLimits
 from tests.conftest import shared_folder
 
 
@@ -51,7 +51,7 @@ def test_the_flow_never_reuses_a_plan_another_run_overwrote(prefect_server, tmp_
     # cleaning X, then Y, then X again into one data root must clean X the third time (the cache
     # entry of the first run names a plan file the second run rewrote).
     from flows.clean import clean
-    from preprocessing.clean_decision import read_kept_paths
+    from preprocessing.cleaning.clean_decision import read_kept_paths
 
     folders = {}
     for name, photos in (("x", sorted((bsds_dir / "val").glob("*.jpg"))[:3]), ("y", sorted((bsds_dir / "test").glob("*.jpg"))[:2])):

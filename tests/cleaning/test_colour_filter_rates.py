@@ -16,10 +16,15 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from benchmarks.colour_labels import BOUNDARY_LABELS, UNIFORM_LABELS, is_ambiguous, read_labels
-from preprocessing.colour_filter import ColourThresholds
-from preprocessing.image_analysis import analyse_image, verdict_under
-from preprocessing.image_inventory import iter_image_files
+from benchmarks.colour_labels import (
+    BOUNDARY_LABELS,
+    UNIFORM_LABELS,
+    is_ambiguous,
+    read_labels,
+)
+from preprocessing.cleaning.colour_filter import ColourThresholds
+from preprocessing.cleaning.image_analysis import analyse_image, verdict_under
+from preprocessing.images.image_inventory import iter_image_files
 
 SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 # Floors a little under what was measured (docs/benchmarks.md), so that a change that loses ground fails.

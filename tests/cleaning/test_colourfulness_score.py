@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from preprocessing.colourfulness import colourfulness
-from preprocessing.image_analysis import analyse_image
+from preprocessing.cleaning.image_analysis import analyse_image
+from preprocessing.colour.colourfulness import colourfulness
 
 
 def test_gray_is_zero_and_saturation_raises_it(bsds_dir):

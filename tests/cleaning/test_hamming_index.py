@@ -5,9 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from preprocessing.hamming_index import HammingIndex
-from preprocessing.planted_hash_pairs import synthetic_codes
-from preprocessing.multi_index_tables import ChunkTables, brute_force_pairs, choose_chunks
+from preprocessing.cleaning.hamming_index import HammingIndex, synthetic_codes
+from preprocessing.cleaning.multi_index_tables import (
+    ChunkTables,
+    brute_force_pairs,
+    choose_chunks,
+)
 
 
 def _codes_with_planted_pairs(count: int, planted: int, radius: int, seed: int) -> tuple[np.ndarray, set]:

@@ -9,9 +9,12 @@ import numpy as np
 import pytest
 from PIL import Image, ImageCms
 
-from preprocessing.image_analysis import analyse_image
-from preprocessing.image_errors import ImageRejected
-from preprocessing.image_validation import ValidationLimits, validate_image
+from preprocessing.cleaning.image_analysis import analyse_image
+from preprocessing.images.image_loading import (
+    ImageRejected,
+    ValidationLimits,
+    validate_image,
+)
 
 
 @pytest.fixture

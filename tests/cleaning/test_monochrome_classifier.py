@@ -8,10 +8,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from preprocessing.colour_features import FEATURE_NAMES, colour_features
-from preprocessing.lab_numpy import lab_to_srgb_uint8, srgb_to_lab
-from preprocessing.logistic_regression import fit_logistic
-from preprocessing.monochrome_classifier import MODEL_FILE, MonochromeClassifier, shipped_classifier
+from preprocessing.cleaning.classifier_fitting import fit_logistic
+from preprocessing.cleaning.colour_features import FEATURE_NAMES, colour_features
+from preprocessing.cleaning.colour_filter import (
+    MODEL_FILE,
+    MonochromeClassifier,
+    shipped_classifier,
+)
+from preprocessing.colour.lab_numpy import lab_to_srgb_uint8, srgb_to_lab
 from tests.conftest import shared_folder
 
 
@@ -76,7 +80,10 @@ def test_the_shipped_model_matches_the_features_and_refuses_others():
 
 
 def test_operating_points_are_ordered_and_an_unknown_one_is_refused():
-    from preprocessing.colour_filter import ColourThresholds, monochrome_threshold
+    from preprocessing.cleaning.colour_filter import (
+        ColourThresholds,
+        monochrome_threshold,
+    )
 
     thresholds = shipped_classifier().thresholds
     assert thresholds["lenient"] > thresholds["balanced"] > thresholds["strict"]  # higher: fewer rejected
@@ -105,9 +112,9 @@ def test_the_shipped_model_is_what_the_fit_script_makes(tmp_path):
 
 def test_features_of_tiny_and_flat_pictures_are_finite(tmp_path):
     # a user may lower --min-side to 1: the centre crop must never be empty
-    from preprocessing.colour_features import measure_colour
-    from preprocessing.image_analysis import CleaningSettings, analyse_image
-    from preprocessing.image_validation import ValidationLimits
+    from preprocessing.cleaning.colour_features import measure_colour
+    from preprocessing.cleaning.image_analysis import CleaningSettings, analyse_image
+    from preprocessing.images.image_loading import ValidationLimits
 
     rng = np.random.default_rng(4)
     for shape in [(1, 1, 3), (1, 5, 3), (2, 2, 3), (3, 1, 3), (64, 1, 3)]:

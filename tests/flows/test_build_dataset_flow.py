@@ -6,9 +6,9 @@ import asyncio
 import json
 from pathlib import Path
 
-from flows.cli import main
-from preprocessing.clean_decision import read_dropped, read_kept_paths
-from preprocessing.dataset_card import read_card
+from cli.main import main
+from preprocessing.cleaning.clean_decision import read_dropped, read_kept_paths
+from preprocessing.shards.dataset_card import read_card
 from tests.preprocessing.shard_inputs import link_real_photos
 
 

@@ -16,8 +16,8 @@ ARCHIVE_SAMPLE = 24
 @pytest.fixture(scope="session")
 def tiny_bundle(tmp_path_factory) -> Path:
     """A real bundle: Lab shards from 30 caltech photos at 64 px, then a few cpu-small training steps."""
-    from preprocessing.shard_build import build_shards
-    from preprocessing.shard_plan import ShardSettings
+    from preprocessing.shards.shard_build import build_shards
+    from preprocessing.shards.shard_plan import ShardSettings
     from training.train_loop import train
 
     caltech = shared_folder("caltech101")

@@ -7,8 +7,18 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from inference.full_res_lab import ENCODE_8BIT, L_OF_Y16, LINEAR_LEVELS, RGB_FROM_XYZN, Y16_TABLES
-from preprocessing.colour_constants import LAB_F_THRESHOLD, LAB_KAPPA_SLOPE, LAB_OFFSET
+from inference.full_res_lab import (
+    ENCODE_8BIT,
+    L_OF_Y16,
+    LINEAR_LEVELS,
+    RGB_FROM_XYZN,
+    Y16_TABLES,
+)
+from preprocessing.colour.colour_constants import (
+    LAB_F_THRESHOLD,
+    LAB_KAPPA_SLOPE,
+    LAB_OFFSET,
+)
 
 STRIP_PIXELS = 1 << 18
 

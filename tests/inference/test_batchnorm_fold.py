@@ -9,8 +9,8 @@ import pytest
 import torch
 from torch import nn
 
-from inference.batchnorm_fold import fold_batchnorm
 from inference.colorizer import Colorizer
+from inference.model_loading import fold_batchnorm
 from training.bundle import load_bundle
 from training.model_factory import build_model, generator_config
 

@@ -12,10 +12,10 @@ import pytest
 import torch
 from PIL import Image
 
-from inference.colorizer import ColorizeSettings, Colorizer
-from inference.default_model import MODELS_DIR, default_bundle_path, resolve_bundle
+from inference.colorizer import Colorizer, ColorizeSettings
+from inference.model_loading import MODELS_DIR, default_bundle_path, resolve_bundle
 from inference.working_size import DEFAULT_WORKING_SIZE
-from training.classification_head import annealed_mean
+from training.heads import annealed_mean
 
 
 def _bundle_with_working_size(tiny_bundle: Path, folder: Path, size: int | None) -> Path:
@@ -75,7 +75,7 @@ def test_a_bundle_re_exported_at_the_same_path_is_loaded_again(tmp_path):
 
     from inference.colorize_run import cached_colorizer
     from inference.colorizer import ColorizeSettings
-    from inference.default_model import resolve_bundle
+    from inference.model_loading import resolve_bundle
 
     bundle = tmp_path / "bundle"
     shutil.copytree(resolve_bundle("fast"), bundle)

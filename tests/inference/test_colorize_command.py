@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flows.cli import main
+from cli.main import main
 
 
 def test_missing_model_and_input_are_clear_errors(tmp_path, capsys):

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from PIL import Image, ImageCms
 
-from inference.colorizer import ColorizeSettings, Colorizer
+from inference.colorizer import Colorizer, ColorizeSettings
 from inference.output_encoding import EXIF_ORIENTATION, EXIF_SOFTWARE, PNG_MODEL_KEY
 from inference.working_size import working_shape
-from preprocessing.image_loading import load_rgb
-from preprocessing.lab_numpy import srgb_to_lab
+from preprocessing.colour.lab_numpy import srgb_to_lab
+from preprocessing.images.image_loading import load_rgb
 from tests.conftest import shared_folder
 from tests.inference.conftest import archive_sample
 

@@ -49,7 +49,12 @@ def _small_grey(photo: Path, target: Path) -> None:
 
 def test_every_reruns_the_inbox_and_stops_on_ctrl_c(prefect_server, tiny_bundle, tmp_path):
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import FlowFilter, FlowFilterName, FlowRunFilter, FlowRunFilterStartTime
+    from prefect.client.schemas.filters import (
+        FlowFilter,
+        FlowFilterName,
+        FlowRunFilter,
+        FlowRunFilterStartTime,
+    )
     from prefect.settings import PREFECT_API_URL
 
     photos = archive_sample()
@@ -59,7 +64,7 @@ def test_every_reruns_the_inbox_and_stops_on_ctrl_c(prefect_server, tiny_bundle,
     started_at = time.time()
     env = dict(os.environ, PREFECT_API_URL=PREFECT_API_URL.value(), PYTHONUNBUFFERED="1")
     child = subprocess.Popen(
-        [sys.executable, "-m", "flows.cli", "colorize", str(inbox), str(out), "--model", str(tiny_bundle),
+        [sys.executable, "-m", "cli", "colorize", str(inbox), str(out), "--model", str(tiny_bundle),
          "--size", "64", "--force", "--inbox", "--every", str(INTERVAL)],
         cwd=Path(__file__).resolve().parents[2], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )

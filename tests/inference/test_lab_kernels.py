@@ -16,10 +16,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from inference.full_res_lab import RGB_FROM_XYZN, join_lightness_ab, lightness_of_grey, lightness_of_rgb
+from inference.full_res_lab import (
+    RGB_FROM_XYZN,
+    join_lightness_ab,
+    lightness_of_grey,
+    lightness_of_rgb,
+)
 from inference.working_size import working_shape
-from preprocessing.image_loading import load_rgb
-from preprocessing.lab_numpy import srgb_to_lab
+from preprocessing.colour.lab_numpy import srgb_to_lab
+from preprocessing.images.image_loading import load_rgb
 from tests.conftest import shared_folder
 from tests.inference import full_res_lab_reference as reference
 from tests.inference.conftest import archive_sample

@@ -8,7 +8,7 @@ import shutil
 
 from inference.colorize_run import colorize_input, workspace_of
 from inference.colorizer import ColorizeSettings, ledger_version
-from inference.default_model import resolve_bundle
+from inference.model_loading import resolve_bundle
 from inference.run_ledger import RunLedger
 from tests.inference.conftest import archive_sample
 

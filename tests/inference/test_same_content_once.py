@@ -7,7 +7,13 @@ from __future__ import annotations
 
 import shutil
 
-from inference.colorize_run import ColorizePlan, colorize_planned_batch, finalize_run, plan_run, workspace_of
+from inference.colorize_run import (
+    ColorizePlan,
+    colorize_planned_batch,
+    finalize_run,
+    plan_run,
+    workspace_of,
+)
 from inference.colorizer import ColorizeSettings
 from inference.run_ledger import DONE, RunLedger
 from tests.inference.conftest import archive_sample

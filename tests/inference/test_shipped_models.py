@@ -11,9 +11,9 @@ import pytest
 from PIL import Image
 
 from inference.colorizer import Colorizer
-from inference.default_model import MODELS_DIR
-from preprocessing.colourfulness import colourfulness
-from preprocessing.lab_numpy import srgb_to_lab
+from inference.model_loading import MODELS_DIR
+from preprocessing.colour.colourfulness import colourfulness
+from preprocessing.colour.lab_numpy import srgb_to_lab
 from tests.conftest import shared_folder
 
 WORKING_SIZES = {"default": 320, "fast": 160}
@@ -74,7 +74,7 @@ def _psnr(a: np.ndarray, b: np.ndarray) -> float:
 def test_colorize_command_takes_the_shipped_models(prefect_server, tmp_path, monkeypatch, name):
     """`tintype colorize IN OUT --model fast` runs models/fast; with no --model (and no $TINTYPE_MODEL)
     the flow runs the shipped default, the pretrained-encoder model."""
-    from flows.cli import main
+    from cli.main import main
     from inference.colorize_run import workspace_of
     from inference.run_ledger import RunLedger
 

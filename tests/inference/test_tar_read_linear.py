@@ -12,7 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from inference.colorize_run import ColorizePlan, colorize_input, colorize_planned_batch, finalize_run, plan_run, workspace_of
+from inference.colorize_run import (
+    ColorizePlan,
+    colorize_input,
+    colorize_planned_batch,
+    finalize_run,
+    plan_run,
+    workspace_of,
+)
 from inference.colorizer import ColorizeSettings
 from inference.run_ledger import DONE, SKIPPED, RunLedger
 from tests.inference.conftest import archive_sample

@@ -24,7 +24,7 @@ def served(tmp_path_factory) -> ServedPrefect:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
     env.update(PREFECT_HOME=str(home), PREFECT_LOGGING_LEVEL="INFO")
-    process = subprocess.Popen([sys.executable, "-m", "flows.cli", "serve", "--port", str(port), "--pause-schedules"], cwd=ROOT, env=env,
+    process = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--port", str(port), "--pause-schedules"], cwd=ROOT, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     output: list[str] = []
     ready = threading.Event()

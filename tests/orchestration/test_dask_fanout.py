@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from preprocessing.dataset_card import read_card
+from preprocessing.shards.dataset_card import read_card
 from tests.preprocessing.shard_inputs import link_real_photos
 
 pytest.importorskip("prefect_dask", reason="prefect-dask is not installed (pip install -c constraints.txt -e '.[dask]')")
@@ -13,7 +13,7 @@ pytest.importorskip("prefect_dask", reason="prefect-dask is not installed (pip i
 
 def test_build_dataset_on_a_local_dask_cluster(prefect_server, tmp_path, caltech_dir):
     from flows.build_dataset import build_dataset
-    from flows.dask_fanout import on_dask
+    from flows.task_running import on_dask
 
     images = tmp_path / "images"
     link_real_photos(caltech_dir, images, 24)
@@ -21,7 +21,7 @@ def test_build_dataset_on_a_local_dask_cluster(prefect_server, tmp_path, caltech
     import dask
     from distributed import LocalCluster
 
-    dask.config.set({"distributed.worker.daemon": False})  # as flows/dask_fanout.py does for "local"
+    dask.config.set({"distributed.worker.daemon": False})  # as flows/task_running.py does for "local"
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
                       host="127.0.0.1") as cluster:  # stands in for a production scheduler address
         on_dask(build_dataset, cluster.scheduler_address)(out=(tmp_path / "dask").as_uri(), **parameters)
@@ -37,7 +37,7 @@ def test_build_dataset_on_a_local_dask_cluster(prefect_server, tmp_path, caltech
 
 
 def test_data_roots_other_than_local_are_refused_with_what_to_do(tmp_path):
-    from flows.data_root import local_data_root
+    from flows.flow_inputs import local_data_root
 
     assert local_data_root(str(tmp_path)) == str(tmp_path)
     assert local_data_root(tmp_path.as_uri()) == str(tmp_path)

@@ -12,7 +12,7 @@ from prefect.exceptions import ParameterTypeError
 from prefect.utilities.callables import parameter_schema_from_entrypoint
 
 from flows.prefect_services import PROJECT_ROOT
-from preprocessing.lab_codec import CODEC_KEYS
+from preprocessing.shards.lab_codec import CODEC_KEYS
 
 DEPLOYED = {d["entrypoint"] for d in yaml.safe_load((PROJECT_ROOT / "prefect.yaml").read_text())["deployments"]}
 
@@ -48,7 +48,10 @@ def test_choices_and_bounds_reach_the_form_and_the_run():
 
 def test_the_colour_filter_choices_are_the_classifiers_operating_points():
     from flows.build_dataset import ColourFilter, build_dataset
-    from preprocessing.monochrome_classifier import OPERATING_POINTS, shipped_classifier
+    from preprocessing.cleaning.colour_filter import (
+        OPERATING_POINTS,
+        shipped_classifier,
+    )
 
     assert set(get_args(ColourFilter)) == set(OPERATING_POINTS) == set(shipped_classifier().thresholds)
     schema = parameter_schema_from_entrypoint(str(PROJECT_ROOT / "flows/build_dataset.py:build_dataset")).model_dump_for_openapi()
@@ -62,7 +65,7 @@ def test_the_colour_filter_choices_are_the_classifiers_operating_points():
 
 def test_colorize_archive_with_no_parameters_colorizes_the_sample_with_the_shipped_model(prefect_server, tmp_path, monkeypatch):
     from flows.colorize_archive import colorize_archive
-    from inference.default_model import default_bundle_path
+    from inference.model_loading import default_bundle_path
 
     if not (default_bundle_path() / "version.txt").is_file():
         pytest.skip(f"no default model bundle at {default_bundle_path()}")

@@ -10,7 +10,7 @@ from pathlib import Path
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
-from preprocessing.clean_plan import CleanPlan
+from preprocessing.cleaning.clean_run import CleanPlan
 from tests.preprocessing.shard_inputs import link_real_photos
 
 

@@ -61,7 +61,7 @@ def test_a_flow_runs_against_a_server_on_postgres(postgres_url, tmp_path, caltec
         services.wait_healthy(port, server)
         images = tmp_path / "images"
         link_real_photos(caltech_dir, images, 6)
-        done = subprocess.run([sys.executable, "-m", "flows.cli", "clean", "--images", str(images), "--out",
+        done = subprocess.run([sys.executable, "-m", "cli", "clean", "--images", str(images), "--out",
                                str(tmp_path / "data")], env=env, capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     finally:

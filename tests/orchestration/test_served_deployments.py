@@ -10,14 +10,18 @@ import subprocess
 import sys
 import tarfile
 import time
-from pathlib import Path
 
 import pytest
 
 from flows.prefect_services import PROJECT_ROOT
-from preprocessing.clean_decision import read_kept_paths
-from preprocessing.dataset_card import read_card
-from tests.orchestration.served_prefect import CHROMIUM, ServedPrefect, chromium, visible_text
+from preprocessing.cleaning.clean_decision import read_kept_paths
+from preprocessing.shards.dataset_card import read_card
+from tests.orchestration.served_prefect import (
+    CHROMIUM,
+    ServedPrefect,
+    chromium,
+    visible_text,
+)
 from tests.preprocessing.shard_inputs import link_real_photos
 
 DOCS_SCREENSHOT = PROJECT_ROOT / "docs" / "prefect-ui-flow-run.png"

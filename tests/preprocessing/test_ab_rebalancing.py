@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from preprocessing.ab_bins import bin_centres, bin_count, quantise_ab
-from preprocessing.ab_histogram import AbHistogram, rebalancing_weights
-from preprocessing.lab_numpy import srgb_to_lab
+from preprocessing.colour.ab_gamut import (
+    AbHistogram,
+    bin_centres,
+    bin_count,
+    quantise_ab,
+    rebalancing_weights,
+)
+from preprocessing.colour.lab_numpy import srgb_to_lab
 
 
 def test_every_srgb_colour_lands_in_its_own_cell():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from preprocessing.atomic_files import read_json, write_bytes_atomic, write_json_atomic
+from safe_files.atomic_output import read_json, write_bytes_atomic, write_json_atomic
 
 
 def test_published_files_are_whole_and_as_readable_as_any_other(tmp_path):

@@ -7,7 +7,7 @@ import pytest
 import torch
 from skimage.color import lab2rgb, rgb2lab
 
-from preprocessing import lab_numpy, lab_torch
+from preprocessing.colour import lab_numpy, lab_torch
 
 SPECIAL = np.array(
     [[0, 0, 0], [1, 1, 1], [1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [0, 1, 1], [1, 0, 1], [0.5, 0.5, 0.5]],

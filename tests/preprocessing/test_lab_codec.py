@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from preprocessing.dataset_card import load_decoder
-from preprocessing.image_loading import load_rgb
-from preprocessing.lab_codec import CODEC_KEYS, DECODER_PATH, encode_lab
-from preprocessing.lab_numpy import delta_e76, srgb_to_lab
-from preprocessing.resize_policy import ResizePolicy
+from preprocessing.colour.lab_numpy import delta_e76, srgb_to_lab
+from preprocessing.images.image_loading import load_rgb
+from preprocessing.shards.dataset_card import load_decoder
+from preprocessing.shards.lab_codec import CODEC_KEYS, DECODER_PATH, encode_lab
+from preprocessing.shards.lab_sample import ResizePolicy
 
 
 @pytest.mark.parametrize("codec", sorted(CODEC_KEYS))

@@ -15,11 +15,15 @@ import numpy as np
 import pytest
 import webdataset as wds
 
-from preprocessing.ab_bins import bin_count
-from preprocessing.dataset_card import load_decoder, read_card, shard_paths
-from preprocessing.shard_build import build_shards
-from preprocessing.shard_plan import ShardSettings
-from tests.preprocessing.shard_inputs import bomb_png, link_real_photos, write_awkward_inputs
+from preprocessing.colour.ab_gamut import bin_count
+from preprocessing.shards.dataset_card import load_decoder, read_card, shard_paths
+from preprocessing.shards.shard_build import build_shards
+from preprocessing.shards.shard_plan import ShardSettings
+from tests.preprocessing.shard_inputs import (
+    bomb_png,
+    link_real_photos,
+    write_awkward_inputs,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -84,7 +88,7 @@ def test_writer_counts_card_and_bad_inputs(tmp_path, mixed_inputs):
     counts = np.array(card["ab_histogram"]["counts"])
     assert counts.shape == (bin_count(),) and counts.sum() > 0
     assert len(card["rebalancing"]["weights"]) == bin_count()
-    assert card["decoder"] == "preprocessing.lab_codec:decode_sample"
+    assert card["decoder"] == "preprocessing.shards.lab_codec:decode_sample"
     assert card["split"]["val_fraction"] == 0.2
 
 
@@ -107,8 +111,8 @@ def test_kill_mid_shard_leaves_no_truncated_shard_and_rerun_completes(tmp_path, 
     shard_dir = tmp_path / "shards"
     script = (
         "import sys\n"
-        "from preprocessing.shard_build import build_shards\n"
-        "from preprocessing.shard_plan import ShardSettings\n"
+        "from preprocessing.shards.shard_build import build_shards\n"
+        "from preprocessing.shards.shard_plan import ShardSettings\n"
         "build_shards(sys.argv[1], sys.argv[2], ShardSettings(short_side=96, val_fraction=0.0,"
         " part_size=1000, maxcount=4), workers=1)\n"
     )
@@ -145,7 +149,7 @@ def test_a_changed_plan_in_the_same_folder_rewrites_its_parts(tmp_path, caltech_
 
     from PIL import Image
 
-    from preprocessing.image_inventory import sha256_file
+    from preprocessing.images.image_inventory import sha256_file
 
     folder = tmp_path / "images"
     photos = link_real_photos(caltech_dir, folder, 24)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from flows.cli import main
-from preprocessing.dataset_card import read_card
+from cli.main import main
+from preprocessing.shards.dataset_card import read_card
 from scraping.raw_store import RawStore
 
 

@@ -5,22 +5,21 @@ from __future__ import annotations
 import json
 import threading
 import time
-from email.utils import format_datetime
 from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 
 import pytest
 
 from scraping.address_guard import AddressGuard
 from scraping.fetch_outcomes import Refused
 from scraping.host_rate_limiter import HostRateLimiter
+from scraping.http_fetch import backoff_delay, parse_retry_after
 from scraping.page_parser import largest_candidate, parse_page
 from scraping.raw_store import RawStore
-from scraping.retry_backoff import backoff_delay, parse_retry_after
-from scraping.robots_directives import NO_IMAGES, parse_directives
+from scraping.robots import NO_IMAGES, parse_directives
 from scraping.scrape_runner import crawl_seeds, interleave_by_host, scrape_url_list
-from scraping.url_batches import write_url_batches
 from scraping.url_canonical import canonical_url
-from scraping.url_lists import ListedUrl, UrlListError, read_url_list
+from scraping.url_lists import ListedUrl, UrlListError, read_url_list, write_url_batches
 
 
 @pytest.mark.parametrize(

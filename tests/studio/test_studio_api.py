@@ -12,10 +12,14 @@ import pytest
 import requests
 from PIL import Image
 
-from inference.default_model import MODELS_DIR
-from preprocessing.image_loading import load_rgb
+from inference.model_loading import MODELS_DIR
+from preprocessing.images.image_loading import load_rgb
 from tests.studio.conftest import TINTYPE, UPLOAD_LIMIT_MB, StudioProcess
-from tests.studio.hostile_uploads import not_an_image, oversized_jpeg_lookalike, png_bomb
+from tests.studio.hostile_uploads import (
+    not_an_image,
+    oversized_jpeg_lookalike,
+    png_bomb,
+)
 
 
 def _post(studio, data, name="picture.jpg", **knobs) -> requests.Response:

@@ -10,13 +10,17 @@ import pytest
 import requests
 from PIL import Image
 
-from inference.default_model import MODELS_DIR
+from inference.model_loading import MODELS_DIR
 from inference.working_size import bundle_working_size
-from preprocessing.atomic_files import read_json
-from preprocessing.image_loading import load_rgb
-from preprocessing.lab_numpy import srgb_to_lab
+from preprocessing.colour.lab_numpy import srgb_to_lab
+from preprocessing.images.image_loading import load_rgb
+from safe_files.atomic_output import read_json
 from tests.studio.conftest import REPO, UPLOAD_LIMIT_MB, StudioProcess, drive_page
-from tests.studio.hostile_uploads import not_an_image, oversized_jpeg_lookalike, png_bomb
+from tests.studio.hostile_uploads import (
+    not_an_image,
+    oversized_jpeg_lookalike,
+    png_bomb,
+)
 
 # Tests never rewrite tracked files; TINTYPE_UPDATE_SCREENSHOT=1 refreshes the one in docs/.
 DOCS_SCREENSHOT = REPO / "docs" / "studio-screenshot.png"
@@ -32,7 +36,7 @@ def _photos(bw_archive_dir):
 
 def _save_small_png(raw: bytes, path) -> None:
     """The screenshot as a 128-colour PNG (the docs want it small), written atomically."""
-    from preprocessing.atomic_files import write_bytes_atomic
+    from safe_files.atomic_output import write_bytes_atomic
 
     image = Image.open(io.BytesIO(raw)).convert("RGB")
     buffer = io.BytesIO()

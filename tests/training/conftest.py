@@ -39,8 +39,8 @@ def tiny_data(tmp_path_factory) -> Path:
     caltech = SHARED_DATA / "caltech101"
     if not caltech.is_dir():
         pytest.skip(f"real photos not available: {caltech} is absent")
-    from preprocessing.shard_build import build_shards
-    from preprocessing.shard_plan import ShardSettings
+    from preprocessing.shards.shard_build import build_shards
+    from preprocessing.shards.shard_plan import ShardSettings
 
     root = tmp_path_factory.mktemp("tiny-data")
     images = root / "images"

@@ -9,14 +9,18 @@ import shutil
 import pytest
 import torch
 
-from preprocessing.dataset_card import read_card
-from preprocessing.image_inventory import sha256_file
+from preprocessing.images.image_inventory import sha256_file
+from preprocessing.shards.dataset_card import read_card
+from tests.training.conftest import tiny
 from training import pretrained_encoder
 from training.bundle import load_bundle
 from training.model_factory import build_model, generator_config
-from training.pretrained_encoder import PRETRAINED, EfficientNetLiteEncoder, pretrained_weights_path
+from training.pretrained_encoder import (
+    PRETRAINED,
+    EfficientNetLiteEncoder,
+    pretrained_weights_path,
+)
 from training.train_loop import train
-from tests.training.conftest import tiny
 
 
 @pytest.mark.parametrize("name", sorted(PRETRAINED))

@@ -20,8 +20,8 @@ from prefect.client.schemas.filters import (
 )
 
 import flows.train_colorizer as train_flow
-from flows.cli import main
-from training.metrics_history import read_history
+from cli.main import main
+from training.run_files import read_history
 
 from .conftest import tiny
 
@@ -103,7 +103,7 @@ def test_loader_workers_end_cleanly_under_prefect(prefect_server, tiny_data, tmp
     from prefect.settings import PREFECT_API_URL
 
     env = dict(os.environ, PREFECT_API_URL=PREFECT_API_URL.value())
-    command = [sys.executable, "-m", "flows.cli", "train", "--data", str(tiny_data), "--out", str(tmp_path / "run"),
+    command = [sys.executable, "-m", "cli", "train", "--data", str(tiny_data), "--out", str(tmp_path / "run"),
                "--steps", "6", *set_arguments(tiny(workers=2, eval_every=6))]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]

@@ -7,7 +7,7 @@ import json
 import pytest
 import torch
 
-from preprocessing.dataset_card import read_card
+from preprocessing.shards.dataset_card import read_card
 from training.bundle import export_bundle, load_bundle
 from training.model_factory import build_model, generator_config
 

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import torch
 
-from training.checkpoint_store import latest_checkpoint, load_checkpoint
-from training.metrics_history import read_history
+from training.run_files import latest_checkpoint, load_checkpoint, read_history
 
 from .conftest import tiny
 

@@ -7,7 +7,7 @@ import gc
 import pytest
 import torch
 
-from preprocessing.dataset_card import read_card
+from preprocessing.shards.dataset_card import read_card
 from training.shard_loader import train_loader, val_samples
 
 
@@ -54,7 +54,7 @@ def test_val_pass_reads_every_val_sample_once(tiny_data):
 def test_source_weights_repeat_and_thin_samples_by_their_source(tiny_data):
     import json
 
-    from training.source_weighting import RepeatBySource
+    from training.augmentation import RepeatBySource
 
     samples = [{"__key__": str(i), "json": json.dumps({"sha256": f"s{i}", "source": f"/photos/{'faces' if i % 2 else 'parks'}/{i}.jpg"}).encode()}
                for i in range(2000)]
@@ -71,7 +71,7 @@ def test_source_weights_repeat_and_thin_samples_by_their_source(tiny_data):
 def test_multi_scale_crops_come_from_rescaled_samples(tiny_data):
     import numpy as np
 
-    from training.crop_and_flip import RandomCropFlip
+    from training.augmentation import RandomCropFlip
 
     lightness = np.tile(np.linspace(0, 100, 200, dtype=np.float32), (100, 1))  # a horizontal ramp, 100 x 200
     ab = np.zeros((2, 100, 200), dtype=np.float32)

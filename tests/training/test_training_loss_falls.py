@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from training.lr_schedule import warmup_cosine
-from training.metrics_history import read_history
+from training.optimisation import warmup_cosine
+from training.run_files import read_history
 from training.train_loop import train
 
 from .conftest import tiny

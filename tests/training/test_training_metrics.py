@@ -8,14 +8,12 @@ import numpy as np
 import pytest
 import torch
 
-from preprocessing.ab_bins import bin_centres, quantise_ab
-from training.ab_auc import AbAucAccumulator
-from training.classification_head import annealed_mean
-from training.classification_loss import rebalanced_cross_entropy
-from training.colourfulness import colourfulness
-from training.image_quality import PSNR_CAP_DB, psnr_uint8, ssim_uint8
-from training.lr_schedule import warmup_cosine
-from training.soft_encoding import soft_encode
+from preprocessing.colour.ab_gamut import bin_centres, quantise_ab
+from preprocessing.colour.colourfulness import colourfulness
+from training.heads import annealed_mean
+from training.losses import rebalanced_cross_entropy, soft_encode
+from training.metrics import PSNR_CAP_DB, AbAucAccumulator, psnr_uint8, ssim_uint8
+from training.optimisation import warmup_cosine
 
 
 def test_psnr_hand_computed():
@@ -112,7 +110,7 @@ def _polar(degrees: float, chroma: float) -> tuple[float, float]:
 
 
 def test_hue_family_recall_by_hand():
-    from training.hue_recall import HueRecallAccumulator, hue_family
+    from training.metrics import HueRecallAccumulator, hue_family
 
     angles = torch.tensor([-29.0, -31.0, 99.0, 101.0, 199.0, 250.0, 301.0, 329.0, 331.0])
     ab = torch.stack([torch.cos(torch.deg2rad(angles)), torch.sin(torch.deg2rad(angles))]) * 30
@@ -129,8 +127,8 @@ def test_hue_family_recall_by_hand():
 
 
 def test_rebalance_lambda_one_is_plain_cross_entropy(tiny_data):
-    from preprocessing.dataset_card import read_card
-    from training.classification_loss import class_rebalancing
+    from preprocessing.shards.dataset_card import read_card
+    from training.losses import class_rebalancing
 
     card = read_card(tiny_data / "shards")
     assert class_rebalancing(card) == card["rebalancing"]["weights"]

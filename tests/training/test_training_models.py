@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from preprocessing.colour_constants import AB_MAX
-from preprocessing.dataset_card import read_card
+from preprocessing.colour.colour_constants import AB_MAX
+from preprocessing.shards.dataset_card import read_card
 from training.model_factory import build_discriminator, build_model, generator_config
 from training.shard_loader import train_loader
 

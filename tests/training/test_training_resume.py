@@ -14,9 +14,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from training.checkpoint_store import latest_checkpoint, list_checkpoints, load_checkpoint
-from training.lr_schedule import warmup_cosine
-from training.metrics_history import read_history
+from training.optimisation import warmup_cosine
+from training.run_files import (
+    latest_checkpoint,
+    list_checkpoints,
+    load_checkpoint,
+    read_history,
+)
 from training.train_loop import train
 
 from .conftest import tiny
@@ -82,8 +86,8 @@ def test_kill_and_resume_continues_the_same_run(tiny_data, tmp_path):
 def test_a_resume_on_another_dataset_is_refused(tiny_data, tmp_path):
     # the pipeline always resumes into runs/default: a re-run after the dataset changed must not
     # re-export the old weights under the new card
-    from preprocessing.shard_build import build_shards
-    from preprocessing.shard_plan import ShardSettings
+    from preprocessing.shards.shard_build import build_shards
+    from preprocessing.shards.shard_plan import ShardSettings
 
     run = tmp_path / "run"
     settings = tiny(checkpoint_every=2)

@@ -1,0 +1,115 @@
+"""`tintype colorize INPUT OUTPUT [--model BUNDLE] [--size N] [--saturation X] [--force] [--inbox [--every S]]`.
+
+`--every S` re-runs the colorize-archive flow in this process every S seconds until Ctrl-C (or
+SIGTERM). Runs never overlap, and each is a flow run on the configured Prefect API. It does not
+rely on a server's scheduler: an ephemeral or test server has none, so a served deployment would
+silently never run there. For a server-scheduled inbox use `tintype serve` (its `inbox` deployment).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+from inference.model_loading import default_bundle_path, resolve_bundle
+
+DEFAULT_MODEL = str(default_bundle_path())
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("colorize", help="colorize an image, folder, .zip, .tar(.gz) or list file (the colorize-archive flow)")
+    parser.add_argument("input", metavar="INPUT", help="image file, folder, .zip, .tar/.tar.gz or list file (.txt: one path per line)")
+    parser.add_argument("output", metavar="OUTPUT", help="output folder, or a .zip; the ledger lives beside the outputs")
+    parser.add_argument("--model", default=DEFAULT_MODEL,
+                        help="model bundle folder, or a shipped model: default (quality) or fast (CPU speed) "
+                             "(default: $TINTYPE_MODEL, else models/default)")
+    parser.add_argument("--size", type=int, default=None,
+                        help="working size: longer side the model sees, in pixels (default: the model's own; 320 for "
+                             "the default model, 160 for fast)")
+    parser.add_argument("--saturation", type=float, default=1.0, help="multiply the predicted colour (default 1.0)")
+    parser.add_argument("--temperature", type=float, default=None, help="classification models: annealed-mean T (default: the model's)")
+    parser.add_argument("--smoothing", type=float, default=0.0, help="Gaussian sigma for the colour, in working pixels (default 0: off)")
+    parser.add_argument("--force", action="store_true", help="also colorize inputs that already look like colour photographs")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
+    parser.add_argument("--inbox", action="store_true", help="INPUT is a watched folder: plan only entries not finished before")
+    parser.add_argument("--every", type=int, default=0, metavar="SECONDS",
+                        help="with --inbox: re-run every SECONDS in this process, one run at a time (Ctrl-C stops)")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    args.model = str(resolve_bundle(args.model))
+    if not (Path(args.model) / "version.txt").is_file():
+        print(f"error: no model bundle at {args.model} (pass --model BUNDLE, e.g. RUN/bundle from `tintype train`)", file=sys.stderr)
+        return 2
+    if not Path(args.input).exists():
+        print(f"error: input not found: {args.input}", file=sys.stderr)
+        return 2
+    from flows.colorize_archive import colorize_archive
+
+    parameters = dict(
+        input=args.input, output=args.output, model=str(Path(args.model).resolve()), size=args.size,
+        saturation=args.saturation, temperature=args.temperature, smoothing=args.smoothing, force=args.force,
+        device=args.device, inbox=args.inbox,
+    )
+    if args.every:
+        if not args.inbox:
+            print("error: --every needs --inbox", file=sys.stderr)
+            return 2
+        return _every(args.every, colorize_archive, parameters)
+    try:
+        totals = colorize_archive(**parameters)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(json.dumps(totals, indent=1))
+    return 1 if totals["failed"] and not totals["done"] else 0
+
+
+def _every(seconds: int, colorize_archive, parameters: dict) -> int:
+    """Run the flow, wait out the rest of the interval, repeat; a failed run is reported and retried
+    at the next tick (the ledger keeps what it finished). Ctrl-C or SIGTERM stops it after the run in
+    progress (a second Ctrl-C stops at once), exit 0."""
+    from prefect.exceptions import TerminationSignal
+
+    stop = _StopRequest()
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        while not stop.requested.is_set():
+            started = time.monotonic()
+            try:
+                print(json.dumps(colorize_archive(**parameters)), flush=True)
+            except ValueError as error:  # a user error (e.g. OUTPUT inside INPUT): no tick will fix it
+                print(f"error: {error}", file=sys.stderr)
+                return 2
+            except TerminationSignal:  # SIGTERM while Prefect's own handler held it: the run is marked crashed
+                break
+            except Exception as error:
+                print(f"run failed, retrying in {seconds} s: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
+            stop.requested.wait(max(0.0, seconds - (time.monotonic() - started)))
+    except KeyboardInterrupt:  # the second Ctrl-C
+        pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    print("stopped", file=sys.stderr, flush=True)
+    return 0
+
+
+class _StopRequest:
+    """Signal handler: the first signal asks the loop to stop between runs (a run is never cut in
+    half by it), the second one interrupts."""
+
+    def __init__(self) -> None:
+        self.requested = threading.Event()
+
+    def __call__(self, signum: int, frame: object) -> None:
+        if self.requested.is_set():
+            raise KeyboardInterrupt
+        self.requested.set()
+        print("stopping after the run in progress (Ctrl-C again to stop now)", file=sys.stderr, flush=True)

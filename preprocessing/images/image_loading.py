@@ -1,0 +1,180 @@
+"""Open any Pillow-readable image safely, normalise it to 8-bit RGB, and judge whether it is a usable photograph.
+
+Open any Pillow-readable image safely and normalise it to 8-bit RGB.
+
+Safety: the pixel count is checked from the header before any pixel is decoded (decompression
+bombs), and the whole image is decoded (truncated files fail here, not later in a worker).
+Normalisation: EXIF orientation applied; CMYK, palette (with transparency), LA/RGBA, 16-bit and
+float modes all become RGB. Transparent areas are composited on white, the usual paper colour.
+Colour management: an embedded ICC profile (Adobe RGB, ProPhoto, a CMYK press profile ...) is
+converted to sRGB with Pillow's ImageCms before anything else, so every stage sees sRGB numbers; a
+profile LittleCMS cannot parse is ignored (the pixels are then taken as sRGB, as browsers do).
+Animated images: the first frame is used.
+
+Why an image was refused: one exception with a short machine-readable reason.
+
+Validation: is this file a usable photograph? A full decode plus size, shape and animation rules.
+
+Everything `image_loading.load_rgb` does (full decode, bomb check, ICC -> sRGB, EXIF orientation,
+CMYK / palette / 16-bit / alpha -> RGB) plus the limits below. Animated images (GIF, APNG, WebP)
+are rejected: their frames are palette-dithered or video stills, and picking one frame would
+silently train on a thumbnail of something else; a single-frame GIF is validated like any image.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+from PIL import Image, ImageCms, ImageOps
+
+DEFAULT_MAX_PIXELS = 64_000_000  # a 8000 x 8000 scan; bigger is refused as a likely bomb
+
+ImageSource = str | os.PathLike | bytes | BinaryIO
+
+
+def _as_file(source: ImageSource) -> str | BinaryIO:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return io.BytesIO(bytes(source))
+    if isinstance(source, os.PathLike):
+        return os.fspath(source)
+    return source
+
+
+def open_checked(source: ImageSource, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
+    """Open and fully decode an image, refusing bombs and corrupt data. Mode is left as stored."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(_as_file(source))
+            width, height = image.size
+            if width * height > max_pixels:
+                raise ImageRejected("too-large", f"{width}x{height} exceeds {max_pixels} pixels")
+            image.load()
+    except ImageRejected:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise ImageRejected("too-large", str(error)) from error
+    except FileNotFoundError:
+        raise
+    except Exception as error:  # Pillow raises OSError, SyntaxError, ValueError, struct.error ...
+        raise ImageRejected("corrupt", f"{type(error).__name__}: {error}") from error
+    return image
+
+
+def _high_bit_depth_to_8bit(image: Image.Image) -> Image.Image:
+    array = np.asarray(image)
+    if image.mode == "F":
+        scaled = np.clip(array, 0.0, 1.0) * 255.0 if array.max(initial=0.0) <= 1.0 else np.clip(array, 0, 255)
+    else:
+        # I;16* and I hold 16-bit scans (PNG/TIFF); wider ranges are rare, so scale by the real peak.
+        peak = 65535.0 if array.max(initial=0) <= 65535 else float(array.max())
+        scaled = array.astype(np.float64) * (255.0 / peak)
+    return Image.fromarray(np.rint(scaled).astype(np.uint8))
+
+
+def _flatten_alpha(image: Image.Image) -> Image.Image:
+    rgba = image.convert("RGBA")
+    background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+    return Image.alpha_composite(background, rgba).convert("RGB")
+
+
+_SRGB_PROFILE = ImageCms.createProfile("sRGB")
+_ICC_MODES = ("RGB", "CMYK", "L")  # modes converted here; others keep their numbers
+
+
+def icc_to_srgb(image: Image.Image) -> Image.Image:
+    """Convert pixels from the embedded ICC profile to sRGB; images without one are returned as is."""
+    icc = image.info.get("icc_profile")
+    if not icc or image.mode not in _ICC_MODES:
+        return image
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        space = source.profile.xcolor_space.strip()
+        if {"L": "GRAY", "RGB": "RGB", "CMYK": "CMYK"}[image.mode] != space:
+            return image  # a profile that does not describe these pixels: ignore it
+        converted = ImageCms.profileToProfile(image, source, _SRGB_PROFILE, outputMode="RGB")
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        return image
+    if image.mode == "L":  # a gray profile only changes the tone curve: gray in, gray out
+        converted = converted.convert("L")
+    converted.info = {key: value for key, value in image.info.items() if key != "icc_profile"}
+    return converted
+
+
+def to_rgb(image: Image.Image, in_place: bool = False) -> Image.Image:
+    """Any Pillow mode -> 8-bit RGB, with the ICC profile converted to sRGB and EXIF orientation applied.
+
+    `in_place`: the caller owns `image` and does not use it afterwards, so the orientation is applied
+    to it directly (no full-size copy of every image that needs no rotation)."""
+    image = icc_to_srgb(image)
+    if in_place:
+        ImageOps.exif_transpose(image, in_place=True)
+    else:
+        image = ImageOps.exif_transpose(image)
+    mode = image.mode
+    if mode.startswith("I") or mode == "F":
+        return _high_bit_depth_to_8bit(image).convert("RGB")
+    if mode in ("RGBA", "LA", "PA", "RGBa", "La") or (mode == "P" and "transparency" in image.info):
+        return _flatten_alpha(image)
+    if mode != "RGB":
+        return image.convert("RGB")
+    return image
+
+
+def load_rgb(source: ImageSource, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
+    """Open, check and normalise: the one entry point the stages use to read an image."""
+    return to_rgb(open_checked(source, max_pixels=max_pixels), in_place=True)
+
+
+def read_bytes(path: str | Path) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+class ImageRejected(Exception):
+    """An input that is not a usable image. `reason` is a short code (corrupt, too-large, ...)."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class ValidationLimits:
+    min_side: int = 64  # shorter side in pixels, after EXIF rotation
+    max_pixels: int = DEFAULT_MAX_PIXELS
+    max_aspect: float = 4.0  # long side / short side: panoramas and banners are not training crops
+    allow_animated: bool = False
+
+
+@dataclass
+class ValidImage:
+    image: Image.Image  # 8-bit RGB, sRGB, upright
+    source_mode: str  # the stored mode (L, RGB, CMYK, P, I;16 ...), for the colour filter
+    source_format: str
+
+
+def validate_image(path: ImageSource, limits: ValidationLimits = ValidationLimits()) -> ValidImage:
+    """Decode and normalise `path`, or raise ImageRejected(reason) with reason one of
+    corrupt, too-large, too-small, bad-aspect, animated."""
+    stored = open_checked(path, max_pixels=limits.max_pixels)
+    if not limits.allow_animated and getattr(stored, "n_frames", 1) > 1:
+        raise ImageRejected("animated", f"{stored.format} with {stored.n_frames} frames")
+    source_mode, source_format = stored.mode, stored.format or "?"
+    try:
+        image = to_rgb(stored, in_place=True)
+    except Exception as error:  # a broken EXIF block or palette can fail only here
+        raise ImageRejected("corrupt", f"{type(error).__name__}: {error}") from error
+    width, height = image.size
+    if min(width, height) < limits.min_side:
+        raise ImageRejected("too-small", f"{width}x{height}, shorter side below {limits.min_side}")
+    if max(width, height) / min(width, height) > limits.max_aspect:
+        raise ImageRejected("bad-aspect", f"{width}x{height}, aspect above {limits.max_aspect}")
+    return ValidImage(image, source_mode, source_format)

@@ -1,0 +1,227 @@
+"""Write one part of a shard plan with `webdataset.ShardWriter`, atomically and resumably.
+
+Each shard is written as `NAME.tar.partial`; when ShardWriter closes it (maxcount or maxsize
+reached, or the end), its index entry (keys, bytes, ab histogram) is saved and the file is renamed to
+`NAME.tar`. A kill therefore leaves at most a `.partial` file, which no reader globs and which the
+next run deletes. On a re-run, the keys of complete shards are skipped and writing continues with
+the next shard number, so every sample ends up in exactly one complete shard. When the whole part is
+done a `done` record is saved and later runs return it at once.
+
+All of that holds only for the same part: a part's files are claimed by a fingerprint of its image
+list and the shard settings (`_index/{split}-{part}.part.json`). A plan that changes a part (other
+images kept by the cleaning, another --size or codec into the same data root) finds the fingerprint
+differ and rewrites the part from scratch instead of returning shards made for the old plan; parts
+the new plan no longer has are removed by `remove_parts_outside`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import webdataset as wds
+
+from preprocessing.colour.ab_gamut import AbHistogram
+from preprocessing.images.image_loading import ImageRejected
+from preprocessing.shards.lab_sample import ResizePolicy, encode_image_file
+from preprocessing.shards.shard_plan import INDEX_DIR, SPLITS, ShardPlan
+from safe_files.atomic_output import publish, read_json, write_json_atomic
+
+PARTIAL_SUFFIX = ".partial"
+
+
+@dataclass
+class PartResult:
+    split: str
+    part: int
+    shards: list[dict] = field(default_factory=list)  # name, samples, bytes
+    skipped: list[dict] = field(default_factory=list)  # path, sha256, reason, detail
+    histogram: list[int] = field(default_factory=list)
+    images_in: int = 0
+    seconds: float = 0.0
+    resumed_samples: int = 0
+
+    @property
+    def samples(self) -> int:
+        return sum(shard["samples"] for shard in self.shards)
+
+    @property
+    def bytes(self) -> int:
+        return sum(shard["bytes"] for shard in self.shards)
+
+
+def _stem(split: str, part: int) -> str:
+    return f"{split}-{part:03d}"
+
+
+def _shard_index_path(shard_dir: Path, shard_name: str) -> Path:
+    return shard_dir / INDEX_DIR / f"{shard_name}.json"
+
+
+def _done_path(shard_dir: Path, split: str, part: int) -> Path:
+    return shard_dir / INDEX_DIR / f"{_stem(split, part)}.done.json"
+
+
+def _claim_path(shard_dir: Path, split: str, part: int) -> Path:
+    return shard_dir / INDEX_DIR / f"{_stem(split, part)}.part.json"
+
+
+def part_fingerprint(plan: ShardPlan, split: str, part: int) -> str:
+    """What a part's shards are made of: its (path, sha256) list and every shard setting."""
+    content = {"items": plan.parts[split][part], "settings": asdict(plan.settings)}
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+def _remove_part_files(shard_dir: Path, stem: str) -> None:
+    """Every file of one part: its shards (complete or partial), their index entries, its done record."""
+    for tar in shard_dir.glob(f"{stem}???.tar*"):
+        _shard_index_path(shard_dir, tar.name).unlink(missing_ok=True)
+        tar.unlink()
+    for record in (shard_dir / INDEX_DIR).glob(f"{stem}???.tar.json"):
+        record.unlink()  # an index entry whose shard is gone
+    (shard_dir / INDEX_DIR / f"{stem}.done.json").unlink(missing_ok=True)
+    (shard_dir / INDEX_DIR / f"{stem}.part.json").unlink(missing_ok=True)
+
+
+def _claim_part(shard_dir: Path, split: str, part: int, fingerprint: str) -> None:
+    """Keep the part's files when they were made for this fingerprint; otherwise start it afresh."""
+    claim = _claim_path(shard_dir, split, part)
+    if claim.exists() and read_json(claim).get("fingerprint") == fingerprint:
+        return
+    _remove_part_files(shard_dir, _stem(split, part))
+    write_json_atomic(claim, {"fingerprint": fingerprint})
+
+
+def remove_parts_outside(plan: ShardPlan) -> list[str]:
+    """Delete the files of parts a previous plan had and this one does not (say, fewer images kept);
+    returns their stems. Parts the plan has are left to write_part's fingerprint check."""
+    shard_dir = Path(plan.shard_dir)
+    current = {_stem(split, part) for split, part in plan.part_ids()}
+    found = {tar.name[: -len("???.tar")] for tar in shard_dir.glob("*-??????.tar")}
+    found |= {path.name.split(".", 1)[0] for path in (shard_dir / INDEX_DIR).glob("*-???.*.json")}
+    stale = sorted(stem for stem in found if stem.split("-")[0] in SPLITS and stem not in current)
+    for stem in stale:
+        _remove_part_files(shard_dir, stem)
+    return stale
+
+
+def save_plan(plan: ShardPlan) -> Path:
+    """Save the plan, then clear what an earlier plan left in the same folder beyond this one's parts."""
+    path = plan.save()
+    removed = remove_parts_outside(plan)
+    if removed:
+        logging.getLogger(__name__).info("removed the shards of %d parts an earlier plan had: %s", len(removed), ", ".join(removed))
+    return path
+
+
+def _existing_shards(shard_dir: Path, split: str, part: int) -> list[dict]:
+    """Complete shards of this part (those with both the .tar and its index entry); clears partials."""
+    stem = _stem(split, part)
+    for leftover in shard_dir.glob(f"{stem}???.tar{PARTIAL_SUFFIX}"):
+        leftover.unlink()
+    entries = []
+    for tar in sorted(shard_dir.glob(f"{stem}???.tar")):
+        index = _shard_index_path(shard_dir, tar.name)
+        if index.exists():
+            entries.append(read_json(index))
+        else:  # renamed but never indexed cannot happen (index is written first); treat as foreign
+            tar.unlink()
+    return entries
+
+
+class _AtomicShardSink:
+    """ShardWriter that is opened lazily (no empty shards) and publishes each shard atomically."""
+
+    def __init__(self, shard_dir: Path, split: str, part: int, start: int, maxcount: int, maxsize: int) -> None:
+        self.shard_dir = shard_dir
+        self.pattern = str(shard_dir / f"{_stem(split, part)}%03d.tar{PARTIAL_SUFFIX}")
+        self.start, self.maxcount, self.maxsize = start, maxcount, maxsize
+        self.writer: wds.ShardWriter | None = None
+        self.pending: dict[str, dict] = {}  # partial filename -> keys, bytes, histogram
+        self.published: list[dict] = []
+
+    def write(self, record: dict, ab_pixels) -> None:
+        if self.writer is None:
+            self.writer = wds.ShardWriter(
+                self.pattern, maxcount=self.maxcount, maxsize=self.maxsize,
+                start_shard=self.start, verbose=0, post=self._publish,
+            )
+        self.writer.write(record)
+        entry = self.pending.setdefault(self.writer.fname, {"keys": [], "histogram": AbHistogram()})
+        entry["keys"].append(record["__key__"])
+        entry["histogram"].add_ab(ab_pixels)
+
+    def _publish(self, partial_name: str) -> None:
+        entry = self.pending.pop(partial_name)
+        final = Path(partial_name[: -len(PARTIAL_SUFFIX)])
+        index = {
+            "name": final.name,
+            "samples": len(entry["keys"]),
+            "bytes": Path(partial_name).stat().st_size,
+            "keys": entry["keys"],
+            "histogram": entry["histogram"].counts.tolist(),
+        }
+        write_json_atomic(_shard_index_path(self.shard_dir, final.name), index)
+        publish(partial_name, final)
+        self.published.append(index)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+def write_part(
+    plan_path: str | Path, split: str, part: int, progress: Callable[[int, int], None] | None = None
+) -> PartResult:
+    """Write (or finish) one part. Safe to call again after any failure or kill."""
+    plan = ShardPlan.load(plan_path)
+    shard_dir = Path(plan.shard_dir)
+    _claim_part(shard_dir, split, part, part_fingerprint(plan, split, part))
+    done = _done_path(shard_dir, split, part)
+    if done.exists():
+        return PartResult(**read_json(done))
+
+    started = time.perf_counter()
+    items = plan.parts[split][part]
+    settings = plan.settings
+    existing = _existing_shards(shard_dir, split, part)
+    finished_keys = {key for entry in existing for key in entry["keys"]}
+    next_number = 1 + max((int(entry["name"][-7:-4]) for entry in existing), default=-1)
+
+    policy = ResizePolicy(settings.short_side, settings.centre_crop)
+    sink = _AtomicShardSink(shard_dir, split, part, next_number, settings.maxcount, settings.maxsize)
+    skipped: list[dict] = []
+    for position, (path, digest) in enumerate(items, start=1):
+        if digest not in finished_keys:
+            try:
+                sample = encode_image_file(path, digest, policy, settings.codec)
+            except (ImageRejected, OSError) as error:
+                reason = error.reason if isinstance(error, ImageRejected) else "unreadable"
+                skipped.append({"path": path, "sha256": digest, "reason": reason, "detail": str(error)})
+            else:
+                sink.write(sample.record, sample.ab)
+        if progress:
+            progress(position, len(items))
+    sink.close()
+
+    shards = existing + sink.published
+    histogram = AbHistogram()
+    for entry in shards:
+        histogram.merge(AbHistogram(entry["histogram"]))
+    result = PartResult(
+        split=split,
+        part=part,
+        shards=[{"name": s["name"], "samples": s["samples"], "bytes": s["bytes"]} for s in shards],
+        skipped=skipped,
+        histogram=histogram.counts.tolist(),
+        images_in=len(items),
+        seconds=time.perf_counter() - started,
+        resumed_samples=len(finished_keys),
+    )
+    write_json_atomic(done, asdict(result))
+    return result
