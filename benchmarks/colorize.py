@@ -39,7 +39,8 @@ from inference.output_encoding import capture_metadata, encode_image
 from inference.output_target import DirectoryOutput
 from inference.run_ledger import RunLedger
 from inference.working_size import working_shape
-from preprocessing.images.image_loading import open_checked, to_rgb
+from preprocessing.images.image_loading import to_rgb
+from safe_files.image_decode import open_checked
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: the repo root too
 from benchmarks.json_report import emit  # noqa: E402

@@ -1,5 +1,5 @@
 """Colour filter calibration run over ../shared/data: rejection and keep rates of the three folders, and
-precision and recall on the hand-checked samples (tests/cleaning/colour_labels.csv, drawn at the
+precision and recall on the hand-checked samples (preprocessing/cleaning/hand_labels/colour_labels.csv, drawn at the
 boundary, and colour_labels_uniform.csv, a uniform sample of caltech101 that estimates its rates).
 
     python benchmarks/colour_filter_calibration.py [--data ../shared/data] [--workers 2] [--out result.json]
@@ -7,7 +7,7 @@ boundary, and colour_labels_uniform.csv, a uniform sample of caltech101 that est
 
 Prints one JSON document (and writes it to --out). "Positive" is monochrome: precision is the share of
 rejected sample images that are monochrome by eye, recall the share of monochrome ones rejected. The
-classifier was fitted on these same labels (benchmarks/colour_classifier_fit.py), so these rates are
+classifier was fitted on these same labels (python -m preprocessing.cleaning.classifier_fitting), so these rates are
 in-sample; its out-of-fold rates are in preprocessing/monochrome_classifier.json.
 """
 
@@ -24,12 +24,17 @@ from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.colour_labels import UNIFORM_LABELS, half_of, is_ambiguous, read_labels  # noqa: E402
 from benchmarks.json_report import emit  # noqa: E402
 from preprocessing.cleaning.colour_filter import (  # noqa: E402
     DEFAULT_OPERATING_POINT,
     OPERATING_POINTS,
     ColourThresholds,  # noqa: E402
+)
+from preprocessing.cleaning.colour_labels import (  # noqa: E402
+    UNIFORM_LABELS,
+    half_of,
+    is_ambiguous,
+    read_labels,
 )
 from preprocessing.cleaning.image_analysis import CleaningSettings, analyse_image  # noqa: E402
 from preprocessing.images.image_inventory import iter_image_files  # noqa: E402

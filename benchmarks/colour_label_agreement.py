@@ -3,7 +3,7 @@ independent raters agree on.
 
     python benchmarks/colour_label_agreement.py [--data ../shared/data] [--workers 2] [--out result.json]
 
-Compares tests/cleaning/colour_labels_uniform.csv (first rater) with colour_labels_uniform_second.csv
+Compares preprocessing/cleaning/hand_labels/colour_labels_uniform.csv (first rater) with colour_labels_uniform_second.csv
 (a second, blind labelling of the same 960 caltech101 files): agreement, Cohen's kappa, and how many
 of each rater's unambiguous calls the other shares. Then runs the cleaning path's analysis on the 960
 files and reports, for each colour filter setting, the share of unambiguous monochrome files rejected
@@ -21,16 +21,16 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.colour_labels import (  # noqa: E402
-    SECOND_UNIFORM_LABELS,
-    UNIFORM_LABELS,
-    is_ambiguous,
-    read_labels,
-)
 from benchmarks.json_report import emit  # noqa: E402
 from preprocessing.cleaning.colour_filter import (
     OPERATING_POINTS,  # noqa: E402
     ColourThresholds,  # noqa: E402
+)
+from preprocessing.cleaning.colour_labels import (  # noqa: E402
+    SECOND_UNIFORM_LABELS,
+    UNIFORM_LABELS,
+    is_ambiguous,
+    read_labels,
 )
 from preprocessing.cleaning.image_analysis import analyse_image, verdict_under  # noqa: E402
 

@@ -40,12 +40,8 @@ from inference.working_size import (
     bundle_working_size,
     working_shape,
 )
-from preprocessing.images.image_loading import (
-    DEFAULT_MAX_PIXELS,
-    ImageSource,
-    open_checked,
-    to_rgb,
-)
+from preprocessing.images.image_loading import to_rgb
+from safe_files.image_decode import DEFAULT_MAX_PIXELS, ImageSource, open_checked
 
 _GREY_MODES = {"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"}
 

@@ -78,7 +78,7 @@ def join_kernel(lightness, ab, row0, row1, row_weight, col0, col1, col_weight, r
     entries). The arithmetic runs branch-free over a row into integer buffers (SIMD), the table look-ups
     and interleaved stores in a second, short loop."""
     height, width = lightness.shape
-    source_height, source_width = ab.shape[1], ab.shape[2]
+    source_height = ab.shape[1]
     across = np.empty((2, source_height, width), dtype=np.float32)
     for channel in range(2):
         for y in range(source_height):

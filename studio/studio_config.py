@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from inference.working_size import DEFAULT_WORKING_SIZE
-from preprocessing.images.image_loading import DEFAULT_MAX_PIXELS
+from safe_files.image_decode import DEFAULT_MAX_PIXELS
 from studio.upload_check import DEFAULT_MAX_UPLOAD_BYTES
 
 MIN_WORKING_SIZE, MAX_WORKING_SIZE = 64, 2048

@@ -2,7 +2,7 @@
 
 The order is cheapest first: the byte count is known before anything is parsed, the magic bytes say
 whether it claims to be an image format Pillow reads, and only then is it decoded in full
-(preprocessing.images.image_loading.open_checked refuses decompression bombs from the header, before any
+(safe_files.image_decode.open_checked refuses decompression bombs from the header, before any
 pixel is allocated, and corrupt or truncated data while decoding). Each refusal carries a sentence
 for the page.
 """
@@ -16,24 +16,15 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from preprocessing.images.image_loading import (
+from safe_files.image_decode import (
     DEFAULT_MAX_PIXELS,
     ImageRejected,
     open_checked,
+    sniff,
 )
 
 DEFAULT_MAX_UPLOAD_BYTES = 40 * 1024 * 1024
 
-# (prefix, format name); WEBP is RIFF....WEBP and is checked apart.
-_MAGIC = (
-    (b"\xff\xd8\xff", "JPEG"),
-    (b"\x89PNG\r\n\x1a\n", "PNG"),
-    (b"GIF87a", "GIF"),
-    (b"GIF89a", "GIF"),
-    (b"II*\x00", "TIFF"),
-    (b"MM\x00*", "TIFF"),
-    (b"BM", "BMP"),
-)
 ACCEPTED_FORMATS = ("JPEG", "PNG", "TIFF", "WEBP", "BMP", "GIF")
 
 
@@ -55,13 +46,9 @@ class CheckedUpload:
 
 
 def sniff_format(head: bytes) -> str | None:
-    """The image format the first bytes announce, or None."""
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "WEBP"
-    for prefix, name in _MAGIC:
-        if head.startswith(prefix):
-            return name
-    return None
+    """The accepted image format the first bytes announce, or None."""
+    kind = sniff(head)
+    return kind.format if kind is not None and kind.format in ACCEPTED_FORMATS else None
 
 
 def size_refusal(byte_count: int, max_bytes: int) -> UploadRefused:

@@ -1,7 +1,6 @@
-"""A PNG of rows `input L | prediction | truth`, for a person to look at after each evaluation.
-
-Evaluate a colorizer on the val shards: PSNR, SSIM, colourfulness and dCF, AuC (raw and
-rebalanced), hue-family recall (warm, green, blue, purple), and a sample grid. The gray baseline (ab = 0) goes through the very same code.
+"""Evaluate a colorizer on the val shards: PSNR, SSIM, colourfulness and dCF, AuC (raw and
+rebalanced), hue-family recall (warm, green, blue, purple), and a sample grid (a PNG of rows
+`input L | prediction | truth`, for a person to look at after each evaluation). The gray baseline (ab = 0) goes through the very same code.
 """
 
 from __future__ import annotations

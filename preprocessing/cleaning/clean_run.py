@@ -1,6 +1,5 @@
-"""A cleaning run's parts: plan (fingerprint, drop byte-identical copies, cut into parts), then analyse each part.
-
-Plan a cleaning run: fingerprint the inputs, drop byte-identical copies, cut the rest into parts.
+"""A cleaning run's parts: plan (fingerprint the inputs, drop byte-identical copies, cut the rest into
+parts), then analyse each part; its records file appears, whole, only when it is done.
 
 Layout of DATA/clean/ (the contract in docs/architecture.md):
   kept.jsonl, dropped.jsonl, report.json, contact-sheet.png   the results
@@ -13,12 +12,6 @@ record format and the validation limits: a run with other limits (say a smaller 
 analyses again rather than reuse verdicts made under the old ones. The colour verdict is not part
 of the key: the decision step re-derives it from the stored measurements. Parts are named by a digest of their
 content, so a part's records file is complete exactly when it exists.
-
-Analyse one part of a cleaning plan; its records file appears, whole, only when it is done.
-
-Clean a folder in one call (plan, parts in worker processes, decision, contact sheet).
-
-The Prefect flow runs the same steps as tasks; this function is for tests, benchmarks, notebooks.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Decide whether an image is a colour photograph: the monochrome classifier and its three operating points.
 
 Is this picture monochrome (gray, near-gray or toned) or a colour photograph? A logistic model over
-colour_features, fitted on the hand-checked labels (benchmarks/colour_classifier_fit.py writes
+colour_features, fitted on the hand-checked labels (python -m preprocessing.cleaning.classifier_fitting writes
 monochrome_classifier.json beside this file; that file records its training set and its
 out-of-fold rates).
 
@@ -11,17 +11,16 @@ lost, more monochrome kept), `strict` 90% (for a scraped training set where a fe
 less cost nothing and every near-gray one teaches brown). Their measured rates are in the JSON file
 and docs/benchmarks.md.
 
-Decide whether an image is a colour photograph.
+The decision:
 
 - grayscale: stored single-channel, or no pixel with visible chroma (p99 < 2 Lab units);
-- otherwise the monochrome classifier (monochrome_classifier.py: a logistic model over
-  colour_features' 32 measurements of the 64 px copy) decides; a monochrome verdict is named
+- otherwise the monochrome classifier (colour_features' 32 measurements of the 64 px copy) decides; a monochrome verdict is named
   near-gray when the picture's mean tint is weak (< 4 Lab units), toned-monochrome (sepia,
   cyanotype, a yellowed print) when it is strong.
 
-The classifier was fitted on 1,891 hand-checked images (tests/cleaning/colour_labels.csv, drawn at
+The classifier was fitted on 1,891 hand-checked images (preprocessing/cleaning/hand_labels/colour_labels.csv, drawn at
 the low-chroma boundary, and colour_labels_uniform.csv, 960 caltech101 files drawn uniformly) by
-benchmarks/colour_classifier_fit.py. `ColourThresholds.strictness` picks one of its three thresholds
+python -m preprocessing.cleaning.classifier_fitting. `ColourThresholds.strictness` picks one of its three thresholds
 (lenient, balanced, strict: they keep 99.5%, 98.5% and 90% of bsds500's colour photographs out of
 fold); balanced is the default. Measured at balanced (docs/benchmarks.md; asserted by tests/cleaning/test_colour_filter_rates.py):
 98.8% of bsds500's colour photographs kept, 97.8% of bw-archive's monochrome prints rejected, and
@@ -85,7 +84,7 @@ class MonochromeClassifier:
     def from_dict(cls, values: dict) -> MonochromeClassifier:
         if tuple(values["features"]) != FEATURE_NAMES:
             raise ValueError("monochrome classifier was fitted on other features than colour_features computes; "
-                             "refit it with benchmarks/colour_classifier_fit.py")
+                             "refit it with python -m preprocessing.cleaning.classifier_fitting")
         return cls(np.array(values["mean"]), np.array(values["scale"]), np.array(values["coefficients"]),
                    float(values["intercept"]), {name: float(t) for name, t in values["thresholds"].items()})
 
@@ -118,7 +117,7 @@ def colour_rejection(
     thresholds: ColourThresholds = DEFAULT_THRESHOLDS,
 ) -> str | None:
     """The reason this is not a colour photograph, or None when it is one. `monochrome_score`: the
-    shipped classifier's log-odds (monochrome_classifier.py) for this image."""
+    shipped classifier's log-odds for this image."""
     if source_mode in SINGLE_CHANNEL_MODES or stats.chroma_p99 < thresholds.gray_chroma_p99:
         return "grayscale"
     if monochrome_score > monochrome_threshold(thresholds):

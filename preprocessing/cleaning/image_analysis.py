@@ -36,11 +36,8 @@ from preprocessing.colour.chroma_statistics import (
     ChromaStatistics,
     small_copy,
 )
-from preprocessing.images.image_loading import (
-    ImageRejected,
-    ValidationLimits,
-    validate_image,
-)
+from preprocessing.images.image_loading import ValidationLimits, validate_image
+from safe_files.image_decode import ImageRejected
 
 
 @dataclass(frozen=True)

@@ -1,22 +1,14 @@
-"""Open any Pillow-readable image safely, normalise it to 8-bit RGB, and judge whether it is a usable photograph.
+"""Read any Pillow-readable image as upright 8-bit sRGB, and judge whether it is a usable photograph.
 
-Open any Pillow-readable image safely and normalise it to 8-bit RGB.
-
-Safety: the pixel count is checked from the header before any pixel is decoded (decompression
-bombs), and the whole image is decoded (truncated files fail here, not later in a worker).
-Normalisation: EXIF orientation applied; CMYK, palette (with transparency), LA/RGBA, 16-bit and
+Safety: every read goes through safe_files.image_decode.open_checked (pixel cap from the header,
+then a full decode). Normalisation: EXIF orientation applied; CMYK, palette (with transparency), LA/RGBA, 16-bit and
 float modes all become RGB. Transparent areas are composited on white, the usual paper colour.
 Colour management: an embedded ICC profile (Adobe RGB, ProPhoto, a CMYK press profile ...) is
 converted to sRGB with Pillow's ImageCms before anything else, so every stage sees sRGB numbers; a
 profile LittleCMS cannot parse is ignored (the pixels are then taken as sRGB, as browsers do).
-Animated images: the first frame is used.
+Animated images: `load_rgb` takes the first frame.
 
-Why an image was refused: one exception with a short machine-readable reason.
-
-Validation: is this file a usable photograph? A full decode plus size, shape and animation rules.
-
-Everything `image_loading.load_rgb` does (full decode, bomb check, ICC -> sRGB, EXIF orientation,
-CMYK / palette / 16-bit / alpha -> RGB) plus the limits below. Animated images (GIF, APNG, WebP)
+Validation (`validate_image`): everything `load_rgb` does plus size, shape and animation rules. Animated images (GIF, APNG, WebP)
 are rejected: their frames are palette-dithered or video stills, and picking one frame would
 silently train on a thumbnail of something else; a single-frame GIF is validated like any image.
 """
@@ -24,47 +16,18 @@ silently train on a thumbnail of something else; a single-frame GIF is validated
 from __future__ import annotations
 
 import io
-import os
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, ImageCms, ImageOps
 
-DEFAULT_MAX_PIXELS = 64_000_000  # a 8000 x 8000 scan; bigger is refused as a likely bomb
-
-ImageSource = str | os.PathLike | bytes | BinaryIO
-
-
-def _as_file(source: ImageSource) -> str | BinaryIO:
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        return io.BytesIO(bytes(source))
-    if isinstance(source, os.PathLike):
-        return os.fspath(source)
-    return source
-
-
-def open_checked(source: ImageSource, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
-    """Open and fully decode an image, refusing bombs and corrupt data. Mode is left as stored."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(_as_file(source))
-            width, height = image.size
-            if width * height > max_pixels:
-                raise ImageRejected("too-large", f"{width}x{height} exceeds {max_pixels} pixels")
-            image.load()
-    except ImageRejected:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        raise ImageRejected("too-large", str(error)) from error
-    except FileNotFoundError:
-        raise
-    except Exception as error:  # Pillow raises OSError, SyntaxError, ValueError, struct.error ...
-        raise ImageRejected("corrupt", f"{type(error).__name__}: {error}") from error
-    return image
+from safe_files.image_decode import (
+    DEFAULT_MAX_PIXELS,
+    ImageRejected,
+    ImageSource,
+    open_checked,
+)
 
 
 def _high_bit_depth_to_8bit(image: Image.Image) -> Image.Image:
@@ -135,15 +98,6 @@ def load_rgb(source: ImageSource, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image
 def read_bytes(path: str | Path) -> bytes:
     with open(path, "rb") as handle:
         return handle.read()
-
-
-class ImageRejected(Exception):
-    """An input that is not a usable image. `reason` is a short code (corrupt, too-large, ...)."""
-
-    def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
-        self.detail = detail
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,9 @@ import numpy as np
 from PIL import Image
 
 from preprocessing.colour.lab_numpy import srgb_to_lab
-from preprocessing.images.image_loading import DEFAULT_MAX_PIXELS, load_rgb
+from preprocessing.images.image_loading import load_rgb
 from preprocessing.shards.lab_codec import DEFAULT_CODEC, encode_lab
+from safe_files.image_decode import DEFAULT_MAX_PIXELS
 
 
 @dataclass(frozen=True)

@@ -27,10 +27,10 @@ from typing import Callable
 import webdataset as wds
 
 from preprocessing.colour.ab_gamut import AbHistogram
-from preprocessing.images.image_loading import ImageRejected
 from preprocessing.shards.lab_sample import ResizePolicy, encode_image_file
 from preprocessing.shards.shard_plan import INDEX_DIR, SPLITS, ShardPlan
 from safe_files.atomic_output import publish, read_json, write_json_atomic
+from safe_files.image_decode import ImageRejected
 
 PARTIAL_SUFFIX = ".partial"
 

@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from benchmarks.colour_labels import (
+from preprocessing.cleaning.colour_filter import ColourThresholds
+from preprocessing.cleaning.colour_labels import (
     BOUNDARY_LABELS,
     UNIFORM_LABELS,
     is_ambiguous,
     read_labels,
 )
-from preprocessing.cleaning.colour_filter import ColourThresholds
 from preprocessing.cleaning.image_analysis import analyse_image, verdict_under
 from preprocessing.images.image_inventory import iter_image_files
 

@@ -10,11 +10,8 @@ import pytest
 from PIL import Image, ImageCms
 
 from preprocessing.cleaning.image_analysis import analyse_image
-from preprocessing.images.image_loading import (
-    ImageRejected,
-    ValidationLimits,
-    validate_image,
-)
+from preprocessing.images.image_loading import ValidationLimits, validate_image
+from safe_files.image_decode import ImageRejected
 
 
 @pytest.fixture

@@ -95,7 +95,7 @@ def test_operating_points_are_ordered_and_an_unknown_one_is_refused():
 
 
 def test_the_shipped_model_is_what_the_fit_script_makes(tmp_path):
-    from benchmarks.colour_classifier_fit import main
+    from preprocessing.cleaning.classifier_fitting import main
 
     data = shared_folder("caltech101").parent
     shared_folder("bw-archive"), shared_folder("bsds500")
