@@ -5,36 +5,40 @@ decompresses) a whole archive: minutes at a million files, for a plan identical 
 Their cache key is the task's inputs + its source code + a stat fingerprint (relative path, size,
 mtime) of the files they read, so an added, removed or rewritten file, or a code change, misses.
 A hit is only used while the plan file it names still holds what the task wrote (`planned_with_cache`
-checks the file's sha256, recorded with the path): plans live at a fixed place in the output folder,
-so a later run with other inputs or settings overwrites the file a cache entry names (clean X, clean
-Y, clean X again would otherwise get Y's plan back); such a hit, or a deleted file, runs the task
-again and refreshes the cache. Results (small path strings) persist under
+checks the file's identity, recorded with the path under the key `sha256`): plans live at a fixed
+place in the output folder, so a later run with other inputs or settings overwrites the file a cache
+entry names (clean X, clean Y, clean X again would otherwise get Y's plan back); such a hit, or a
+deleted file, runs the task again and refreshes the cache. Results (small path strings) persist under
 PREFECT_HOME/storage; a worker on another machine simply misses and recomputes (docs/scaling.md).
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from prefect.cache_policies import INPUTS, TASK_SOURCE, CacheKeyFnPolicy
 from prefect.context import TaskRunContext
+
+from safe_files.identity import identity_of_bytes, identity_of_chunks, same_identity
 
 CACHE_EXPIRATION = timedelta(days=30)
 
 
 def stat_fingerprint(paths: list[str | Path]) -> str:
-    """A digest of (relative path, size, mtime_ns) of every file under `paths` (files or folders)."""
-    digest = hashlib.sha256()
+    """The identity of (relative path, size, mtime_ns) of every file under `paths` (files or folders)."""
+    return identity_of_chunks(_stat_lines(paths))
+
+
+def _stat_lines(paths: list[str | Path]) -> Iterator[str]:
     for root in paths:
         root = Path(root)
-        digest.update(str(root.resolve()).encode())
+        yield str(root.resolve())
         if root.is_file():
             stat = root.stat()
-            digest.update(f"|{stat.st_size}|{stat.st_mtime_ns}".encode())
+            yield f"|{stat.st_size}|{stat.st_mtime_ns}"
             continue
         for folder, dirs, files in os.walk(root):
             dirs.sort()
@@ -43,10 +47,9 @@ def stat_fingerprint(paths: list[str | Path]) -> str:
                 try:
                     stat = os.stat(path)
                 except OSError:  # vanished while walking: part of the key as missing
-                    digest.update(f"{path}|gone".encode())
+                    yield f"{path}|gone"
                     continue
-                digest.update(f"{os.path.relpath(path, root)}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
-    return digest.hexdigest()
+                yield f"{os.path.relpath(path, root)}|{stat.st_size}|{stat.st_mtime_ns}\n"
 
 
 def cached_on_sources(sources: Callable[[dict[str, Any]], list[str | Path]]) -> dict[str, Any]:
@@ -63,13 +66,13 @@ def cached_on_sources(sources: Callable[[dict[str, Any]], list[str | Path]]) -> 
 
 
 def plan_result(path: str | Path) -> dict[str, str]:
-    """What a cached planning task returns: its plan file's path and the sha256 of what it wrote."""
-    return {"path": str(path), "sha256": hashlib.sha256(Path(path).read_bytes()).hexdigest()}
+    """What a cached planning task returns: its plan file's path and the identity of what it wrote."""
+    return {"path": str(path), "sha256": identity_of_bytes(Path(path).read_bytes())}
 
 
 def _still_written(result: dict[str, str]) -> bool:
     path = Path(result["path"])
-    return path.is_file() and hashlib.sha256(path.read_bytes()).hexdigest() == result["sha256"]
+    return path.is_file() and same_identity(result.get("sha256"), identity_of_bytes(path.read_bytes()))
 
 
 def planned_with_cache(task: Any, *args: Any) -> str:

@@ -15,13 +15,11 @@ from __future__ import annotations
 
 import bz2
 import gzip
-import hashlib
 import lzma
 import os
 import shutil
 import stat
 import tarfile
-import tempfile
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -30,7 +28,8 @@ from typing import Iterable, Iterator
 
 from inference.member_paths import UnsafeMemberName, is_hidden, safe_relative_name
 from preprocessing.images.image_inventory import IMAGE_SUFFIXES
-from safe_files.atomic_output import publish
+from safe_files.atomic_output import atomic_path
+from safe_files.identity import identity_of
 
 ZIP_SUFFIXES = (".zip",)
 TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
@@ -350,23 +349,16 @@ def spooled_tar(container: str, spool_dir: Path) -> str | None:
     to a temporary name and renamed; None when the archive cannot be decompressed to the end (the
     caller then streams, which reports what is readable)."""
     status = os.stat(container)
-    key = f"{os.path.realpath(container)}\0{status.st_size}\0{status.st_mtime_ns}"
-    spool = Path(spool_dir) / f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.tar"
+    spool = Path(spool_dir) / f"{identity_of([os.path.realpath(container), status.st_size, status.st_mtime_ns])}.tar"
     if spool.is_file():
         return str(spool)
-    spool.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{spool.name}.", suffix=".tmp", dir=spool.parent)
     try:
-        with os.fdopen(descriptor, "wb") as target, _decompressor(container)(container, "rb") as source:
+        with (atomic_path(spool) as temporary, open(temporary, "wb") as target,
+              _decompressor(container)(container, "rb") as source):
             shutil.copyfileobj(source, target, 1 << 20)
-        publish(temporary, spool)
     except (OSError, EOFError, lzma.LZMAError, zlib.error):
         # Corrupt or truncated data, or no room for the spool: streaming still reads what it can.
-        Path(temporary).unlink(missing_ok=True)
         return None
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
     return str(spool)
 
 

@@ -42,7 +42,8 @@ from inference.run_ledger import (
     RunLedger,
     is_settled,
 )
-from preprocessing.images.image_loading import ImageRejected
+from safe_files.atomic_output import atomic_path
+from safe_files.image_decode import ImageRejected
 
 SKIP_REASONS = {"not-image", "not-regular"}  # skipped members; every other problem is a failure
 REPORTED_OUTPUTS = REPORTED_FAILURES = 200  # the report is a summary; the ledger holds everything
@@ -241,8 +242,8 @@ class _Pipeline:
         self.output.write(name, self.colorizer.encode(prepared, image))
         if pending.preview and prepared.preview is not None:
             pair = preview_pair(prepared.preview, image)
-            self.preview_dir.mkdir(parents=True, exist_ok=True)
-            pair.save(self.preview_dir / (name.replace("/", "__") + ".png"), format="PNG")
+            with atomic_path(self.preview_dir / (name.replace("/", "__") + ".png"), durable=False) as temporary:
+                pair.save(temporary, format="PNG")
         return name
 
     def finish_encode(self, pending: _Pending, future: Future) -> None:
@@ -308,8 +309,8 @@ def colorize_members(
     `spool_dir`: where a compressed tar is decompressed once for all batches (archive_members)."""
     started = time.perf_counter()
     writers: dict[str, str] = {}
-    known = ledger.index(writers)
     current = colorizer.ledger_version
+    known = ledger.index(writers, current)
     part = ledger.open_part(label)
     items = list(items)
     if input_names is None:

@@ -27,6 +27,7 @@ from inference.output_target import open_output
 from inference.previews import PREVIEWS_FOLDER, build_contact_sheet
 from inference.run_ledger import FAILED, RunLedger
 from safe_files.atomic_output import read_json, write_json_atomic
+from safe_files.identity import same_version
 
 PLANS_FOLDER = "plans"
 SPOOL_FOLDER = "spool"  # compressed tars decompressed once per run (archive_members.spooled_tar)
@@ -191,7 +192,7 @@ def mark_inbox_entries(plan_path: str | Path, bundle: str | Path, settings: Colo
     plan = ColorizePlan.load(plan_path)
     version = ledger_version(bundle_version(bundle), settings)
     workspace = open_output(plan.output).workspace
-    failed_sources = {e.source for e in RunLedger(workspace).entries().values() if e.model_version == version and e.status == FAILED}
+    failed_sources = {e.source for e in RunLedger(workspace).entries().values() if same_version(e.model_version, version) and e.status == FAILED}
     entries: dict[str, bool] = {}
     for batch in plan.batches:
         for record in batch:

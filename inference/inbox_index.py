@@ -12,6 +12,7 @@ from pathlib import Path
 
 from inference.archive_members import MemberProblem, MemberRef
 from safe_files.atomic_output import read_json, write_json_atomic
+from safe_files.identity import same_version
 
 INBOX_INDEX = "inbox-seen.json"
 
@@ -36,7 +37,9 @@ class InboxIndex:
 
     def is_seen(self, entry: str, model_version: str) -> bool:
         current = self.fingerprint(entry, model_version)
-        return current is not None and self.seen.get(entry) == current
+        recorded = self.seen.get(entry) or {}
+        return (current is not None and same_version(recorded.get("model_version"), model_version)
+                and recorded == {**current, "model_version": recorded["model_version"]})
 
     def mark(self, entries: set[str], model_version: str) -> None:
         for entry in entries:

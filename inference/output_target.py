@@ -15,31 +15,18 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
 from typing import Iterable, Iterator
 
-from safe_files.atomic_output import publish
-
-_UMASK = os.umask(0)
-os.umask(_UMASK)
+from safe_files.atomic_output import (
+    atomic_path,
+    leftover_temporaries,
+    write_bytes_atomic,
+)
 
 WORKSPACE_NAME = ".tintype"
 _STORED_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif"}  # already compressed
-
-
-def _write_shareable(path: Path, data: bytes) -> None:
-    """Atomic write (temporary name, fsync, rename) with the usual file mode, not mkstemp's 0600."""
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-        os.chmod(temporary, 0o666 & ~_UMASK)
-        publish(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 class OutputEscape(ValueError):
@@ -65,7 +52,7 @@ class DirectoryOutput:
         path = self.destination(name)
         path.parent.mkdir(parents=True, exist_ok=True)
         self.destination(name)  # again, now that the folders exist
-        _write_shareable(path, data)
+        write_bytes_atomic(path, data)
 
     def exists(self, name: str) -> bool:
         return (self.root / name).is_file()
@@ -75,8 +62,8 @@ class DirectoryOutput:
 
     def finalize(self) -> None:
         """Remove temporaries a killed run left behind (they are hidden, but they take space)."""
-        for leftover in self.root.rglob(".*.tmp"):
-            if WORKSPACE_NAME not in leftover.relative_to(self.root).parts and leftover.is_file():
+        for leftover in leftover_temporaries(self.root, recursive=True):
+            if WORKSPACE_NAME not in leftover.relative_to(self.root).parts:
                 leftover.unlink(missing_ok=True)
 
     def __str__(self) -> str:
@@ -118,7 +105,7 @@ class ZipOutput:
 
     def finalize(self) -> None:
         self.staged.finalize()  # temporaries of writes a kill interrupted
-        for leftover in self.path.parent.glob(f".{glob.escape(self.path.name)}.*.tmp"):
+        for leftover in leftover_temporaries(self.path.parent, glob.escape(self.path.name)):
             leftover.unlink(missing_ok=True)  # a pack a kill interrupted (a whole zip is renamed, never left)
         staged = sorted(
             p for p in self.staged.root.rglob("*") if p.is_file() and WORKSPACE_NAME not in p.relative_to(self.staged.root).parts and not p.name.startswith(".")
@@ -126,23 +113,16 @@ class ZipOutput:
         if not staged:
             return
         names = {p.relative_to(self.staged.root).as_posix(): p for p in staged}
-        descriptor, temporary = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
-        os.close(descriptor)
-        try:
-            with zipfile.ZipFile(temporary, "w") as out:
-                if self.path.is_file():
-                    with zipfile.ZipFile(self.path) as previous:
-                        for info in previous.infolist():
-                            if info.filename not in names:
-                                with previous.open(info) as source, out.open(info, "w") as target:
-                                    shutil.copyfileobj(source, target, 1 << 20)
-                for name, file in sorted(names.items()):
-                    stored = file.suffix.lower() in _STORED_SUFFIXES
-                    out.write(file, name, compress_type=zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED)
-            publish(temporary, self.path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        with atomic_path(self.path) as temporary, zipfile.ZipFile(temporary, "w") as out:
+            if self.path.is_file():
+                with zipfile.ZipFile(self.path) as previous:
+                    for info in previous.infolist():
+                        if info.filename not in names:
+                            with previous.open(info) as source, out.open(info, "w") as target:
+                                shutil.copyfileobj(source, target, 1 << 20)
+            for name, file in sorted(names.items()):
+                stored = file.suffix.lower() in _STORED_SUFFIXES
+                out.write(file, name, compress_type=zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED)
         for file in staged:
             file.unlink()
 

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
+from safe_files.atomic_output import atomic_path
+
 PREVIEW_SIDE = 192
 PREVIEWS_FOLDER = "previews"
 
@@ -51,10 +53,8 @@ def build_contact_sheet(pairs: list[Path], out: Path, columns: int = 2, caption_
         x, y = (index % columns) * cell_w + 4, (index // columns) * cell_h + 4
         draw.text((x, y), path.stem[:60], fill="black")
         sheet.paste(image, (x, y + caption_height))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    temporary = out.with_name(f".{out.name}.tmp")
-    sheet.save(temporary, format="PNG")
-    temporary.replace(out)
+    with atomic_path(out, durable=False) as temporary:  # a re-run draws it again: no fsync
+        sheet.save(temporary, format="PNG")
     return out
 
 

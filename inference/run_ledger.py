@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Iterable
 
 from safe_files.atomic_output import read_json, write_json_atomic
+from safe_files.identity import same_version
 
 LEDGER_FILE = "ledger.json"
 PARTS_FOLDER = "ledger-parts"
@@ -71,10 +72,13 @@ class RunLedger:
                 merged[entry.key] = entry
         return merged
 
-    def index(self, writers: dict[str, str] | None = None) -> dict[tuple[str, str, str], tuple[str, str | None, str | None]]:
+    def index(self, writers: dict[str, str] | None = None,
+              current: str | None = None) -> dict[tuple[str, str, str], tuple[str, str | None, str | None]]:
         """Compact view for skip decisions: key -> (status, reason, output); no entry objects kept.
         `writers`, if given, is filled with output -> the version of the newest done entry that wrote
-        it: an output a later run (another model or settings) overwrote is no longer this version's."""
+        it: an output a later run (another model or settings) overwrote is no longer this version's.
+        `current`: this run's version; entries recorded under an older form of it (safe_files.identity
+        same_version: a settings digest cut at 8 characters) are read as `current`."""
         compact: dict[tuple[str, str, str], tuple[str, str | None, str | None]] = {}
         newest: dict[str, float] = {}
         sources = [self.workspace / LEDGER_FILE] if (self.workspace / LEDGER_FILE).is_file() else []
@@ -84,12 +88,15 @@ class RunLedger:
             except (OSError, ValueError, KeyError):
                 continue
             for r in records:
-                compact[(r["model_version"], r.get("sha256") or "", r["source"])] = (r["status"], r.get("reason"), r.get("output"))
+                version = r["model_version"]
+                if current is not None and version != current and same_version(version, current):
+                    version = current
+                compact[(version, r.get("sha256") or "", r["source"])] = (r["status"], r.get("reason"), r.get("output"))
                 if writers is not None and r["status"] == DONE and r.get("output"):
                     finished = r.get("finished_at", 0.0)
                     if finished >= newest.get(r["output"], -1.0):  # ledger.json is sorted by name, not time
                         newest[r["output"]] = finished
-                        writers[r["output"]] = r["model_version"]
+                        writers[r["output"]] = version
             del records
         return compact
 

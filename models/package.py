@@ -13,13 +13,12 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
-import shutil
 import tarfile
-import tempfile
 from pathlib import Path
 
 import torch
+
+from safe_files.atomic_output import atomic_path, write_bytes_atomic
 
 
 def half_precision_tar(bundle: Path, target: Path) -> None:
@@ -27,7 +26,7 @@ def half_precision_tar(bundle: Path, target: Path) -> None:
     state = torch.load(bundle / "weights.pt", map_location="cpu", weights_only=True)
     buffer = io.BytesIO()
     torch.save({k: v.half() if v.is_floating_point() else v for k, v in state.items()}, buffer)
-    with tarfile.open(target, "w") as archive:
+    with atomic_path(target) as temporary, tarfile.open(temporary, "w") as archive:
         for item in sorted(bundle.iterdir()):
             if item.name == "weights.pt":
                 info = tarfile.TarInfo("bundle/weights.pt")
@@ -39,30 +38,27 @@ def half_precision_tar(bundle: Path, target: Path) -> None:
 
 
 def package(bundle_tar: Path, gain: float, working_size: int, reports: dict, out: Path) -> str:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    files: dict[str, bytes] = {}
     with tarfile.open(bundle_tar) as archive:
         for member in archive.getmembers():
             name = Path(member.name)
             if not member.isfile() or name.parent != Path("bundle") or name.name.startswith("."):
                 continue  # the recipe writes bundle/<file> only; anything else is not ours
-            with archive.extractfile(member) as source, open(staging / name.name, "wb") as target:
-                shutil.copyfileobj(source, target)
-    config = json.loads((staging / "config.json").read_text())
+            with archive.extractfile(member) as source:
+                files[name.name] = source.read()
+    config = json.loads(files["config.json"])
     config.update(chroma_gain=gain, working_size=working_size)
-    (staging / "config.json").write_text(json.dumps(config, indent=1) + "\n")
-    trained = (staging / "version.txt").read_text().strip()
+    files["config.json"] = (json.dumps(config, indent=1) + "\n").encode()
+    trained = files["version.txt"].decode().strip()
     version = f"{trained}-gain{gain:g}-size{working_size}"
-    (staging / "version.txt").write_text(version + "\n")
-    metrics = json.loads((staging / "metrics.json").read_text())
+    files["version.txt"] = (version + "\n").encode()
+    metrics = json.loads(files["metrics.json"])
     metrics.update(version=version, chroma_gain=gain, working_size=working_size, **reports)
-    (staging / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
+    files["metrics.json"] = (json.dumps(metrics, indent=1) + "\n").encode()
     # The folder also holds the card and this script: replace the bundle's files one by one (each
-    # rename is atomic), weights last, so a reader never pairs new settings with a missing file.
-    out.mkdir(parents=True, exist_ok=True)
-    for name in sorted(item.name for item in staging.iterdir() if item.name != "weights.pt") + ["weights.pt"]:
-        os.replace(staging / name, out / name)
-    staging.rmdir()
+    # write is atomic), weights last, so a reader never pairs new settings with a missing file.
+    for name in sorted(name for name in files if name != "weights.pt") + ["weights.pt"]:
+        write_bytes_atomic(out / name, files[name])
     return version
 
 

@@ -9,7 +9,6 @@ Model bundles loaded once and kept: the studio colorizes many pictures with the 
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from pathlib import Path
 from inference.colorizer import Colorizer, ColorizeSettings, configure_torch_threads
 from inference.working_size import bundle_working_size
 from safe_files.atomic_output import read_json
+from safe_files.identity import identity_of
 from training.bundle import BUNDLE_FILES, LoadedBundle, load_bundle
 
 SEARCH_DEPTH = 3  # models/<name>/bundle, models/<run>/<name>/bundle ...
@@ -43,8 +43,7 @@ def _entry(folder: Path, root: Path | None) -> BundleEntry:
     except ValueError:
         label = str(folder)
     working_size = bundle_working_size(read_json(resolved / "config.json"))
-    return BundleEntry(hashlib.sha256(str(resolved).encode()).hexdigest()[:12], resolved, version, f"{label} ({version})",
-                       working_size)
+    return BundleEntry(identity_of(resolved), resolved, version, f"{label} ({version})", working_size)
 
 
 def _bundles_under(root: Path, depth: int) -> list[Path]:

@@ -7,17 +7,14 @@
       metrics.json   its last evaluation
       version.txt    "tintype-<kind>-<first 12 hex of the weights' sha256>"
 
-The folder is written under a temporary name beside `out_dir` and renamed into place, so a reader
-sees the old bundle or the new one, never a half-written folder.
+The folder is built beside `out_dir` and swapped in (safe_files.atomic_output.atomic_folder), so a
+reader sees the old bundle or the new one, never a half-written folder.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +22,12 @@ from typing import Any
 import torch
 from torch import nn
 
-from safe_files.atomic_output import read_json, write_bytes_atomic, write_json_atomic
+from safe_files.atomic_output import (
+    atomic_folder,
+    read_json,
+    write_bytes_atomic,
+    write_json_atomic,
+)
 from training.model_factory import build_model
 
 BUNDLE_FILES = ("weights.pt", "config.json", "dataset.json", "metrics.json", "version.txt")
@@ -56,30 +58,15 @@ def generator_state_bytes(model: nn.Module) -> bytes:
 def export_bundle(
     model: nn.Module, config: dict[str, Any], card: dict[str, Any], metrics: dict[str, Any], out_dir: str | Path
 ) -> Path:
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
     weights = generator_state_bytes(model)
-    version = f"tintype-{config['kind']}-{hashlib.sha256(weights).hexdigest()[:12]}"
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
-    try:
-        staging.chmod(0o755)  # mkdtemp makes it private; a bundle is meant to be shared
+    version = f"tintype-{config['kind']}-{hashlib.sha256(weights).hexdigest()[:12]}"  # a content address
+    with atomic_folder(out_dir) as staging:
         write_bytes_atomic(staging / "weights.pt", weights)
         write_json_atomic(staging / "config.json", config)
         write_json_atomic(staging / "dataset.json", card)
         write_json_atomic(staging / "metrics.json", {**metrics, "version": version})
         write_bytes_atomic(staging / "version.txt", (version + "\n").encode())
-        if out_dir.exists():
-            # Swap: move the old bundle aside first, so the rename below never meets a full folder.
-            retired = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
-            os.replace(out_dir, retired)
-            os.replace(staging, out_dir)
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            os.replace(staging, out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return out_dir
+    return Path(out_dir)
 
 
 def load_bundle(path: str | Path, device: str | torch.device = "cpu") -> LoadedBundle:

@@ -19,9 +19,7 @@ the newest whole file is the one a restart resumes from, and only the last few a
 from __future__ import annotations
 
 import json
-import os
 import random
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -29,7 +27,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from safe_files.atomic_output import publish, write_bytes_atomic
+from safe_files.atomic_output import atomic_path, write_bytes_atomic
 
 LEFTOVER_NAMES = ("metrics.jsonl", "gray_baseline.json", "samples")
 
@@ -94,14 +92,8 @@ def save_checkpoint(run_dir: str | Path, step: int, state: dict[str, Any], keep:
     folder = checkpoint_dir(run_dir)
     folder.mkdir(parents=True, exist_ok=True)
     final = folder / f"step-{step:08d}.pt"
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=folder)
-    os.close(descriptor)
-    try:
+    with atomic_path(final) as temporary:
         torch.save(state, temporary)
-        publish(temporary, final)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
     for old in list_checkpoints(run_dir)[:-keep]:
         old.unlink(missing_ok=True)
     return final

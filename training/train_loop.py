@@ -33,6 +33,7 @@ from torch.nn.parallel import DistributedDataParallel
 
 from preprocessing.shards.dataset_card import CARD_NAME, dataset_identity, read_card
 from safe_files.atomic_output import read_json, write_json_atomic
+from safe_files.identity import same_identity
 from training.bundle import export_bundle, plain_module
 from training.distributed_setup import ProcessPlace, barrier, join_process_group
 from training.evaluation import evaluate, gray_predictor
@@ -106,7 +107,7 @@ def _resolve_config(run_dir: Path, preset: str | None, kind: str | None, steps: 
             if given is not None and given != stored:
                 raise ValueError(f"{run_dir} was started with {name} {stored!r}; a resume cannot change it to {given!r}")
         started_on = config.get("dataset")  # absent in runs started before it was recorded
-        if started_on is not None and started_on != dataset:
+        if started_on is not None and not same_identity(started_on, dataset):
             raise ValueError(
                 f"{run_dir} was trained on another dataset (identity {started_on}, now {dataset}: other images, "
                 "size or codec); a resume would continue the old weights under the new dataset's card. "

@@ -26,6 +26,7 @@ from preprocessing.cleaning.clean_run import (
 from preprocessing.cleaning.duplicates import near_pairs, select_duplicates
 from preprocessing.cleaning.image_analysis import CleaningSettings, verdict_under
 from safe_files.atomic_output import read_json, write_bytes_atomic, write_json_atomic
+from safe_files.identity import identity_of, same_identity
 
 REPORT_FORMAT = "tintype-clean-report"
 
@@ -43,7 +44,8 @@ def decide(plan_path: str | Path, settings: CleaningSettings = CleaningSettings(
     settings_json = json.loads(json.dumps(asdict(settings)))
     if report_path.exists():
         report = read_json(report_path)
-        complete = report.get("plan_digest") == plan.digest and report.get("settings") == settings_json
+        complete = (same_identity(report.get("plan_digest"), plan.digest)
+                    and identity_of(report.get("settings")) == identity_of(settings_json))
         if complete and (clean_dir / KEPT_FILE).exists():
             return report
     wanted = {sha for _, sha in plan.files}

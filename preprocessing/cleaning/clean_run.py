@@ -10,13 +10,12 @@ Only files whose sha256 has no analysis record yet go into parts, so a re-run (a
 after the scraper added images) analyses only what is new. Records live in a folder keyed by the
 record format and the validation limits: a run with other limits (say a smaller --min-side)
 analyses again rather than reuse verdicts made under the old ones. The colour verdict is not part
-of the key: the decision step re-derives it from the stored measurements. Parts are named by a digest of their
-content, so a part's records file is complete exactly when it exists.
+of the key: the decision step re-derives it from the stored measurements. Parts are named by the identity
+of their content, so a part's records file is complete exactly when it exists.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -26,6 +25,7 @@ from preprocessing.cleaning.image_analysis import CleaningSettings, analyse_imag
 from preprocessing.images.image_inventory import sha256_file
 from preprocessing.images.image_loading import ValidationLimits
 from safe_files.atomic_output import read_json, write_bytes_atomic, write_json_atomic
+from safe_files.identity import identity_of, identity_of_chunks, same_identity
 
 WORK_DIR = "_work"
 RECORDS_FORMAT = "v2"  # v2 records carry the monochrome classifier's score; older ones are not read
@@ -60,10 +60,15 @@ class CleanPlan:
         return cls(**read_json(path))
 
 
-def records_folder(limits: ValidationLimits) -> str:
-    """`records-<format>-<digest of the validation limits>`."""
-    key = hashlib.sha256(json.dumps(asdict(limits), sort_keys=True).encode()).hexdigest()[:12]
-    return f"records-{RECORDS_FORMAT}-{key}"
+def records_folder(limits: ValidationLimits, clean_dir: str | Path) -> str:
+    """`records-<format>-<identity of the validation limits>`: the folder already in `clean_dir/_work`
+    for that identity (folders made before safe_files.identity carry a 12-character cut), else a new name."""
+    prefix, identity = f"records-{RECORDS_FORMAT}-", identity_of(limits)
+    work = Path(clean_dir) / WORK_DIR
+    for found in sorted(work.glob(f"{prefix}*")) if work.is_dir() else []:
+        if found.is_dir() and same_identity(found.name[len(prefix):], identity):
+            return found.name
+    return f"{prefix}{identity}"
 
 
 def records_dir(plan: CleanPlan) -> Path:
@@ -83,7 +88,7 @@ def plan_cleaning(
     files: Iterable[Path], clean_dir: str | Path, part_size: int = 500, progress: Callable[[int], None] | None = None,
     limits: ValidationLimits = ValidationLimits(),
 ) -> CleanPlan:
-    folder = records_folder(limits)
+    folder = records_folder(limits, clean_dir)
     analysed = {record["sha256"] for record in iter_records(CleanPlan(str(clean_dir), [], records=folder))}
     first_seen: dict[str, str] = {}
     unique: list[list[str]] = []
@@ -101,8 +106,8 @@ def plan_cleaning(
             progress(count)
     pending = [item for item in unique if item[1] not in analysed]
     parts = [pending[i : i + part_size] for i in range(0, len(pending), part_size)]
-    names = [hashlib.sha256("".join(sha for _, sha in part).encode()).hexdigest()[:16] for part in parts]
-    whole = hashlib.sha256(json.dumps([unique, duplicates]).encode()).hexdigest()
+    names = [identity_of_chunks(sha for _, sha in part) for part in parts]
+    whole = identity_of([unique, duplicates])
     return CleanPlan(str(clean_dir), unique, duplicates, parts, names, whole, folder)
 
 

@@ -19,8 +19,6 @@ Random 64-bit hash codes with known near pairs: the ground truth for measuring a
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -28,7 +26,12 @@ from typing import Sequence
 import numpy as np
 
 from preprocessing.cleaning.multi_index_tables import ChunkTables, choose_chunks
-from safe_files.atomic_output import publish, read_json, write_json_atomic
+from safe_files.atomic_output import (
+    atomic_path,
+    leftover_temporaries,
+    read_json,
+    write_json_atomic,
+)
 
 INDEX_FORMAT = "tintype-hamming-index"
 INDEX_VERSION = 1
@@ -148,15 +151,8 @@ class HammingIndex:
     def _write_segment(self, segment: _Segment) -> None:
         if self.folder is None:
             return
-        self.folder.mkdir(parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(prefix=f".{segment.name}.", suffix=".tmp", dir=self.folder)
-        try:
-            with os.fdopen(descriptor, "wb") as handle:
-                np.savez(handle, codes=segment.codes, labels=segment.labels, pairs=segment.pairs)
-            publish(temporary, self.folder / segment.name)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        with atomic_path(self.folder / segment.name) as temporary, open(temporary, "wb") as handle:
+            np.savez(handle, codes=segment.codes, labels=segment.labels, pairs=segment.pairs)
 
     def _write_manifest(self) -> None:
         if self.folder is None:
@@ -191,7 +187,7 @@ class HammingIndex:
             with np.load(self.folder / entry["name"], allow_pickle=False) as stored:
                 tables = ChunkTables(stored["codes"], entry["chunks"])
                 self.segments.append(_Segment(entry["name"], entry["first_id"], stored["labels"], stored["pairs"], tables))
-        for leftover in self.folder.glob(".segment-*.tmp"):
+        for leftover in leftover_temporaries(self.folder, "segment-*"):
             leftover.unlink()
 
     def _merge_newest_two(self) -> None:

@@ -20,6 +20,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
+from safe_files.atomic_output import atomic_path
+
 
 def draw_scene(index: int, width: int = 320, height: int = 240) -> Image.Image:
     rng = random.Random(index)
@@ -56,9 +58,8 @@ def write_scenes(
         path = folder / name.format(position)
         if not path.exists():
             scene = draw_scene(index, width, height)
-            partial = path.with_name(path.name + ".partial")
-            (scene.convert("L") if grayscale else scene).save(partial, format="JPEG", quality=quality)
-            partial.replace(path)  # a reader never sees half a file
+            with atomic_path(path, durable=False) as temporary:  # a reader never sees half a file
+                (scene.convert("L") if grayscale else scene).save(temporary, format="JPEG", quality=quality)
         paths.append(path)
     return paths
 
@@ -98,10 +99,8 @@ def write_gray_package_photos(folder: str | Path) -> list[Path]:
     for name in PACKAGED_PHOTOS:
         source, target = data / name, folder / f"{Path(name).stem}.jpg"
         if source.is_file() and not target.exists():
-            partial = target.with_name(target.name + ".partial")
-            with Image.open(source) as image:
-                image.convert("L").save(partial, format="JPEG", quality=92)
-            partial.replace(target)
+            with Image.open(source) as image, atomic_path(target, durable=False) as temporary:
+                image.convert("L").save(temporary, format="JPEG", quality=92)
         if target.exists():
             written.append(target)
     return written

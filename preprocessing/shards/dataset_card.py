@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import importlib
-import json
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,6 +22,7 @@ from preprocessing.shards.lab_codec import CODEC_KEYS, DECODER_PATH, ENCODING_VE
 from preprocessing.shards.shard_part import PartResult
 from preprocessing.shards.shard_plan import ShardPlan, split_rule
 from safe_files.atomic_output import read_json, write_json_atomic
+from safe_files.identity import identity_of
 
 CARD_NAME = "dataset.json"
 CARD_FORMAT = "tintype-lab-shards"
@@ -85,8 +84,7 @@ def write_card(shard_dir: str | Path, card: dict[str, Any]) -> Path:
 def dataset_identity(card: dict[str, Any]) -> str:
     """What a training run was fed: a digest of the card's encoding, split rule and shard list (names,
     sample counts, bytes), not of when it was written; another size, codec or kept set changes it."""
-    content = {key: card.get(key) for key in ("encoding", "split", "shards")}
-    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16]
+    return identity_of({key: card.get(key) for key in ("encoding", "split", "shards")})
 
 
 def read_card(shard_dir_or_card: str | Path) -> dict[str, Any]:
