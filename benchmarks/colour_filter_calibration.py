@@ -26,8 +26,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.json_report import emit  # noqa: E402
 from preprocessing.cleaning.colour_filter import (  # noqa: E402
-    DEFAULT_OPERATING_POINT,
-    OPERATING_POINTS,
+    COLOUR_FILTER_KEEP_RATES,
+    DEFAULT_THRESHOLDS,
     ColourThresholds,  # noqa: E402
 )
 from preprocessing.cleaning.colour_labels import (  # noqa: E402
@@ -44,8 +44,8 @@ DEFAULT_DATA = ROOT.parent / "shared" / "data"
 FOLDERS = ("bw-archive", "bsds500", "caltech101")
 
 
-def _verdict(path: str, strictness: str = DEFAULT_OPERATING_POINT) -> dict:
-    record = analyse_image(path, "-", CleaningSettings(colour=ColourThresholds(strictness=strictness)))
+def _verdict(path: str, colour_filter: str = DEFAULT_THRESHOLDS.colour_filter) -> dict:
+    record = analyse_image(path, "-", CleaningSettings(colour=ColourThresholds(colour_filter=colour_filter)))
     keep = ("reason", "source_mode", "chroma", "colourfulness", "monochrome_score")
     return {"path": path, **{key: record.get(key) for key in keep}}
 
@@ -76,12 +76,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", type=Path)
     parser.add_argument("--records", type=Path, help="also write every image's statistics here (for tuning)")
-    parser.add_argument("--colour-filter", choices=list(OPERATING_POINTS), default=DEFAULT_OPERATING_POINT)
+    parser.add_argument("--colour-filter", choices=list(COLOUR_FILTER_KEEP_RATES), default=DEFAULT_THRESHOLDS.colour_filter)
     args = parser.parse_args(argv)
     folders = {name: [str(p) for p in iter_image_files(args.data / name)] for name in FOLDERS}
     started = time.perf_counter()
     with ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        verdicts = {name: list(pool.map(partial(_verdict, strictness=args.colour_filter), files, chunksize=32)) for name, files in folders.items()}
+        verdicts = {name: list(pool.map(partial(_verdict, colour_filter=args.colour_filter), files, chunksize=32)) for name, files in folders.items()}
     seconds = time.perf_counter() - started
     relative = lambda record: str(Path(record["path"]).relative_to(args.data))  # noqa: E731
     rejected = {relative(r): r["reason"] is not None for rows in verdicts.values() for r in rows}

@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.json_report import emit  # noqa: E402
 from preprocessing.cleaning.colour_filter import (
-    OPERATING_POINTS,  # noqa: E402
+    COLOUR_FILTER_KEEP_RATES,  # noqa: E402
     ColourThresholds,  # noqa: E402
 )
 from preprocessing.cleaning.colour_labels import (  # noqa: E402
@@ -103,8 +103,8 @@ def main(argv: list[str] | None = None) -> dict:
         "consensus": (clear(first, "monochrome") & clear(second, "monochrome"), clear(first, "colour") & clear(second, "colour")),
     }
     result: dict = {"labels": agreement(first, second), "filter": {}}
-    for setting in OPERATING_POINTS:
-        thresholds = ColourThresholds(strictness=setting)
+    for setting in COLOUR_FILTER_KEEP_RATES:
+        thresholds = ColourThresholds(colour_filter=setting)
         rejected = {p: verdict_under(r, thresholds)["reason"] is not None for p, r in records.items()}
         result["filter"][setting] = {name: filter_rates(rejected, *pair) for name, pair in sets.items()}
     emit(result, args.out)

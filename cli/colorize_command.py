@@ -1,4 +1,4 @@
-"""`tintype colorize INPUT OUTPUT [--model BUNDLE] [--size N] [--saturation X] [--force] [--inbox [--every S]]`.
+"""`tintype colorize INPUT OUTPUT [--model BUNDLE] [--working-size N] [--saturation X] [--force] [--inbox [--every S]]`.
 
 `--every S` re-runs the colorize-archive flow in this process every S seconds until Ctrl-C (or
 SIGTERM). Runs never overlap, and each is a flow run on the configured Prefect API. It does not
@@ -16,9 +16,13 @@ import threading
 import time
 from pathlib import Path
 
+from cli.settings_arguments import add_settings_arguments, settings_from_arguments
+from inference.colorizer import ColorizeSettings
 from inference.model_loading import default_bundle_path, resolve_bundle
 
 DEFAULT_MODEL = str(default_bundle_path())
+COLORIZE_OPTIONS = ("working_size", "saturation", "temperature", "smoothing_sigma", "force")
+RENAMED_COLORIZE_OPTIONS = {"--size": "working_size", "--smoothing": "smoothing_sigma"}  # until the next release
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -28,13 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--model", default=DEFAULT_MODEL,
                         help="model bundle folder, or a shipped model: default (quality) or fast (CPU speed) "
                              "(default: $TINTYPE_MODEL, else models/default)")
-    parser.add_argument("--size", type=int, default=None,
-                        help="working size: longer side the model sees, in pixels (default: the model's own; 320 for "
-                             "the default model, 160 for fast)")
-    parser.add_argument("--saturation", type=float, default=1.0, help="multiply the predicted colour (default 1.0)")
-    parser.add_argument("--temperature", type=float, default=None, help="classification models: annealed-mean T (default: the model's)")
-    parser.add_argument("--smoothing", type=float, default=0.0, help="Gaussian sigma for the colour, in working pixels (default 0: off)")
-    parser.add_argument("--force", action="store_true", help="also colorize inputs that already look like colour photographs")
+    add_settings_arguments(parser, ColorizeSettings, COLORIZE_OPTIONS, RENAMED_COLORIZE_OPTIONS)
     parser.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
     parser.add_argument("--inbox", action="store_true", help="INPUT is a watched folder: plan only entries not finished before")
     parser.add_argument("--every", type=int, default=0, metavar="SECONDS",
@@ -53,9 +51,8 @@ def run(args: argparse.Namespace) -> int:
     from flows.colorize_archive import colorize_archive
 
     parameters = dict(
-        input=args.input, output=args.output, model=str(Path(args.model).resolve()), size=args.size,
-        saturation=args.saturation, temperature=args.temperature, smoothing=args.smoothing, force=args.force,
-        device=args.device, inbox=args.inbox,
+        input=args.input, output=args.output, model=str(Path(args.model).resolve()),
+        settings=settings_from_arguments(ColorizeSettings, args, COLORIZE_OPTIONS), device=args.device, inbox=args.inbox,
     )
     if args.every:
         if not args.inbox:

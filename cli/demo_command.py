@@ -11,11 +11,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from flows.sample_settings import SAMPLE_SHARDS, SAMPLE_STEPS, sample_training
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("demo", help="run the whole pipeline on a built-in sample (a few minutes on a CPU)")
     parser.add_argument("--out", default="demo-out", help="where the demo writes (default: ./demo-out)")
-    parser.add_argument("--steps", type=int, default=120, help="training steps (default 120: about a minute on 2 cores)")
+    parser.add_argument("--steps", type=int, default=SAMPLE_STEPS, help=f"training steps (default {SAMPLE_STEPS}: about a minute on 2 cores)")
     parser.set_defaults(run=run)
 
 
@@ -28,6 +30,7 @@ def run(args: argparse.Namespace) -> int:
     )
     from preprocessing.images.sample_pictures import write_gallery
     from scraping.gallery_site import serve_gallery
+    from scraping.scrape_settings import ScrapeSettings
 
     out = Path(args.out).resolve()
     gallery = out / "sample-gallery"
@@ -36,8 +39,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"sample gallery served at {url}", flush=True)
     try:
         result = pipeline(
-            dataset=DatasetParameters(seeds=[url], allow_private=True, out=str(out / "data")),
-            training=TrainingParameters(out=str(out / "runs" / "demo"), steps=args.steps, eval_every=max(1, args.steps // 2)),
+            dataset=DatasetParameters(seeds=[url], out=str(out / "data"), scrape=ScrapeSettings(allow_private=True),
+                                      shards=SAMPLE_SHARDS),
+            training=TrainingParameters(out=str(out / "runs" / "demo"), settings=sample_training(args.steps)),
             colorize=ColorizeParameters(output=str(out / "colorized")),
         )
     finally:

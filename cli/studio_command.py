@@ -12,20 +12,19 @@ import tempfile
 from pathlib import Path
 
 from cli.colorize_command import DEFAULT_MODEL
+from cli.settings_arguments import add_settings_arguments, settings_from_arguments
+from studio.studio_config import StudioConfig
 
 DEFAULT_PORT = 8765
+STUDIO_OPTIONS = ("model", "models_dir", "max_upload_mb", "max_megapixels", "device")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("studio", help="a local web page to colorize pictures, compare before/after and download")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 picks a free one)")
-    parser.add_argument("--model", default=None, help="a model bundle folder to offer first (e.g. RUN/bundle)")
-    parser.add_argument("--models-dir", default="models", help="every bundle found under this folder is offered too (default ./models)")
     parser.add_argument("--work-dir", default=None, help="where jobs and results are kept (default: a temporary folder, removed on exit)")
-    parser.add_argument("--max-upload-mb", type=float, default=40.0, help="largest upload in MB (default 40)")
-    parser.add_argument("--max-megapixels", type=float, default=64.0, help="larger pictures are refused as likely decompression bombs (default 64)")
-    parser.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
+    add_settings_arguments(parser, StudioConfig, STUDIO_OPTIONS)
     parser.set_defaults(run=run)
 
 
@@ -36,7 +35,6 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from studio.app import create_app
-    from studio.studio_config import StudioConfig
 
     try:
         family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
@@ -45,11 +43,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
         return 2
     work_dir = Path(args.work_dir) if args.work_dir else Path(tempfile.mkdtemp(prefix="tintype-studio-"))
-    config = StudioConfig(
-        work_dir=work_dir, model=Path(args.model) if args.model else None, default_model=Path(DEFAULT_MODEL),
-        models_dir=Path(args.models_dir), max_upload_bytes=int(args.max_upload_mb * 1024 * 1024),
-        max_pixels=int(args.max_megapixels * 1_000_000), device=args.device,
-    )
+    config = settings_from_arguments(StudioConfig, args, STUDIO_OPTIONS, work_dir=work_dir, default_model=Path(DEFAULT_MODEL))
     app = create_app(config)
     host, port = listener.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host

@@ -7,7 +7,7 @@ import json
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import (
@@ -25,23 +25,20 @@ from flows.task_cache import cached_on_sources, plan_result, planned_with_cache
 from flows.task_running import map_bounded, retrying, run_isolated
 from preprocessing.cleaning.clean_decision import read_kept_paths
 from preprocessing.cleaning.clean_run import KEPT_FILE
+from preprocessing.cleaning.image_analysis import CleaningSettings
 from preprocessing.images.image_inventory import iter_image_files
 from preprocessing.shards.dataset_card import build_card, read_card, write_card
-from preprocessing.shards.lab_codec import DEFAULT_CODEC
 from preprocessing.shards.shard_part import PartResult, save_plan, write_part
 from preprocessing.shards.shard_plan import ShardPlan, ShardSettings, plan_shards
+from scraping.scrape_settings import ScrapeSettings
 
 SHARDS_SUBDIR = "shards"
-# spelled out here, not imported, so that the UI form parsed from this file's source offers the choices;
-# a test matches it to monochrome_classifier.OPERATING_POINTS
-ColourFilter = Literal["lenient", "balanced", "strict"]
-CodecName = Literal["l8png-ab8jpg", "lab8-png", "lab8-webp"]  # spelled out for the UI form; a test matches lab_codec.CODEC_KEYS
 
 
 @task(name="plan-shards", **retrying(), **cached_on_sources(lambda p: [str(Path(p["clean_dir"]) / KEPT_FILE) if p["clean_dir"] else p["images"]]))
-def plan_shards_task(images: str, shard_dir: str, settings: dict, clean_dir: str | None = None) -> dict[str, str]:
+def plan_shards_task(images: str, shard_dir: str, settings: ShardSettings, clean_dir: str | None = None) -> dict[str, str]:
     files = read_kept_paths(clean_dir) if clean_dir else iter_image_files(images)  # only clean, unique images
-    plan = plan_shards(files, shard_dir, ShardSettings(**settings))
+    plan = plan_shards(files, shard_dir, settings)
     return plan_result(save_plan(plan))
 
 
@@ -61,16 +58,12 @@ def write_card_task(plan_path: str, results: list[dict]) -> str:
 def build_dataset(
     images: str | None = Field(None, description="Folder of colour photos (recursive). Empty with no scrape source: the built-in sample gallery, written on demand into DATA/sample-gallery."),
     out: str = Field("data", description="Data root (a path or a file:// URL): raw/, clean/, shards/ go under it. Relative paths are under the worker's working directory."),
-    size: Annotated[int, Field(ge=32)] = Field(256, description="Short side of every sample in pixels."),
-    val_fraction: Annotated[float, Field(gt=0, lt=1)] = Field(0.05, description="Share of images in the validation split."),
     workers: Annotated[int, Field(ge=1)] = Field(2, description="Clean/shard parts processed at once (bounded fan-out)."),
-    centre_crop: bool = Field(False, description="Crop every sample to size x size."),
-    codec: CodecName = Field(DEFAULT_CODEC, description="Lab encoding of the samples (docs/benchmarks.md compares them)."),
-    part_size: Annotated[int, Field(ge=1)] = Field(1000, description="Images per shard-writing task (a retry redoes at most one part)."),
-    colour_filter: ColourFilter = Field("balanced", description="How readily a low-chroma picture is dropped as monochrome: lenient keeps ~99.5% of colour photographs, balanced ~98.5%, strict ~90% but drops ~95% of near-gray ones (docs/benchmarks.md)."),
     seeds: list[str] | None = Field(None, description="Gallery pages to crawl instead of a folder (scrape step)."),
     url_list: str | None = Field(None, description="A file of image URLs (.txt/.csv/.jsonl/.parquet) to download instead of a folder."),
-    scrape_options: dict | None = Field(None, description="Scrape settings: max_images, allow_private, threads, ... (see the scrape flow)."),
+    scrape: ScrapeSettings = ScrapeSettings(),
+    cleaning: CleaningSettings = CleaningSettings(),
+    shards: ShardSettings = ShardSettings(),
 ) -> str:
     """Convert the images under `images` (or scraped from `seeds` / `url_list`) to Lab shards in `out`/shards;
     returns the dataset card's path."""
@@ -80,15 +73,12 @@ def build_dataset(
     if seeds or url_list:  # scrape first; the raw store is then the image folder of the next step
         if images:
             raise ValueError("give --images DIR or a scrape source (--seed / --url-list), not both")
-        images = scrape_flow(seeds=seeds, url_list=url_list, out=out, **(scrape_options or {}))["raw_dir"]
+        images = scrape_flow(seeds=seeds, url_list=url_list, out=out, settings=scrape)["raw_dir"]
     elif not images:  # no source at all (a deployment run with no --param): the built-in sample gallery
         images = sample_gallery_task(str(Path(out) / SAMPLE_GALLERY))
-    clean_dir = clean_flow(images=images, out=out, workers=workers, colour_filter=colour_filter)["clean_dir"]  # DATA/clean/kept.jsonl
+    clean_dir = clean_flow(images=images, out=out, workers=workers, settings=cleaning)["clean_dir"]  # DATA/clean/kept.jsonl
     shard_dir = str(Path(out) / SHARDS_SUBDIR)
-    settings = ShardSettings(
-        short_side=size, centre_crop=centre_crop, codec=codec, val_fraction=val_fraction, part_size=part_size
-    )
-    plan_path = planned_with_cache(plan_shards_task, images, shard_dir, asdict(settings), clean_dir)
+    plan_path = planned_with_cache(plan_shards_task, images, shard_dir, shards, clean_dir)
     plan = ShardPlan.load(plan_path)
     part_ids = plan.part_ids()
     logger.info("%d images in, %d parts to write with %d workers", plan.inputs, len(part_ids), workers)

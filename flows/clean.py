@@ -7,7 +7,6 @@ near-duplicate clusters through the persistent pHash index), contact sheet.
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -22,29 +21,26 @@ from preprocessing.cleaning.clean_run import (
     analyse_part,
     plan_cleaning,
 )
-from preprocessing.cleaning.colour_filter import ColourThresholds
 from preprocessing.cleaning.contact_sheet import sheet_from_report
-from preprocessing.cleaning.image_analysis import CleaningSettings, settings_from_dict
+from preprocessing.cleaning.image_analysis import CleaningSettings
 from preprocessing.images.image_inventory import iter_image_files
-from preprocessing.images.image_loading import ValidationLimits
 
 CLEAN_SUBDIR = "clean"
 
 
 @task(name="plan-cleaning", **retrying(), **cached_on_sources(lambda p: [p["images"]]))
-def plan_cleaning_task(images: str, clean_dir: str, part_size: int, settings: dict) -> dict[str, str]:
-    limits = settings_from_dict(settings).limits
-    return plan_result(plan_cleaning(iter_image_files(images), clean_dir, part_size, limits=limits).save())
+def plan_cleaning_task(images: str, clean_dir: str, part_size: int, settings: CleaningSettings) -> dict[str, str]:
+    return plan_result(plan_cleaning(iter_image_files(images), clean_dir, part_size, limits=settings.limits).save())
 
 
 @task(name="analyse-clean-part", **retrying())
-def analyse_part_task(plan_path: str, part: int, settings: dict) -> str:
-    return run_isolated(analyse_part, plan_path, part, settings_from_dict(settings))
+def analyse_part_task(plan_path: str, part: int, settings: CleaningSettings) -> str:
+    return run_isolated(analyse_part, plan_path, part, settings)
 
 
 @task(name="decide-clean", **retrying())
-def decide_task(plan_path: str, settings: dict) -> dict:
-    report = decide(plan_path, settings_from_dict(settings))
+def decide_task(plan_path: str, settings: CleaningSettings) -> dict:
+    report = decide(plan_path, settings)
     return {key: report[key] for key in ("inputs", "kept", "dropped", "dropped_by_reason", "near_pairs")}
 
 
@@ -55,17 +51,12 @@ def contact_sheet_task(clean_dir: str) -> str:
 
 @flow(name="clean", log_prints=True)
 def clean(
-    images: str, out: str = "data", workers: int = 2, part_size: int = 500, radius: int = 8,
-    min_side: int = 64, max_aspect: float = 4.0, colour_filter: str = "balanced",
+    images: str, out: str = "data", workers: int = 2, part_size: int = 500,
+    settings: CleaningSettings = CleaningSettings(),
 ) -> dict:
-    """Clean and deduplicate the images under `images` into `out`/clean; returns the summary.
-    `colour_filter`: lenient, balanced or strict (how readily a low-chroma picture counts as monochrome)."""
+    """Clean and deduplicate the images under `images` into `out`/clean; returns the summary."""
     logger = get_run_logger()
     clean_dir = str(Path(out) / CLEAN_SUBDIR)
-    settings = asdict(CleaningSettings(
-        limits=ValidationLimits(min_side=min_side, max_aspect=max_aspect),
-        colour=ColourThresholds(strictness=colour_filter), radius=radius,
-    ))
     plan_path = planned_with_cache(plan_cleaning_task, images, clean_dir, part_size, settings)
     plan = CleanPlan.load(plan_path)
     logger.info("%d unique inputs, %d byte duplicates, %d parts to analyse", len(plan.files), len(plan.byte_duplicates), len(plan.parts))

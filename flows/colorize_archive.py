@@ -50,13 +50,13 @@ def plan_task(source: str, output: str, batch_images: int) -> dict[str, str]:
 
 
 @task(name="filter-inbox", **retrying())
-def filter_inbox_task(plan_path: str, bundle: str, settings: dict) -> str:
-    return str(filter_plan_for_inbox(plan_path, bundle, ColorizeSettings(**settings)))
+def filter_inbox_task(plan_path: str, bundle: str, settings: ColorizeSettings) -> str:
+    return str(filter_plan_for_inbox(plan_path, bundle, settings))
 
 
 @task(name="colorize-batch", **retrying())
-def colorize_batch_task(plan_path: str, index: int, bundle: str, settings: dict, device: str, model_batch: int) -> dict:
-    report = colorize_planned_batch(plan_path, index, bundle, ColorizeSettings(**settings), device, model_batch)
+def colorize_batch_task(plan_path: str, index: int, bundle: str, settings: ColorizeSettings, device: str, model_batch: int) -> dict:
+    report = colorize_planned_batch(plan_path, index, bundle, settings, device, model_batch)
     summary = asdict(report)
     summary["failures"] = summary["failures"][:FAILURES_SHOWN]
     return summary
@@ -78,11 +78,7 @@ def colorize_archive(
     input: str | None = Field(None, description="What to colorize: an image, a folder, a .zip, a .tar(.gz) or a list file (one path per line); in inbox mode the watched folder. Empty: the built-in black-and-white sample, written on demand into data/sample-archive."),
     output: str = Field("colorized/archive", description="Output folder (or a .zip): mirrors the input's layout; the ledger lives beside the outputs. Relative paths are under the worker's working directory."),
     model: str | None = Field(None, description="Model bundle folder (e.g. runs/default/bundle), or a shipped model: default (quality) or fast (CPU speed). Empty: the shipped default model ($TINTYPE_MODEL overrides)."),
-    size: Annotated[int, Field(ge=32, le=4096)] | None = Field(None, description="Working size: the longer side the model sees, in pixels; colour detail and speed, never sharpness. Empty: the model's own (320 for the default model, 160 for fast)."),
-    saturation: Annotated[float, Field(ge=0)] = Field(1.0, description="Multiplies the predicted colour."),
-    temperature: Annotated[float, Field(gt=0)] | None = Field(None, description="Classification models: annealed-mean temperature. Empty: the bundle's own."),
-    smoothing: Annotated[float, Field(ge=0)] = Field(0.0, description="Gaussian sigma of the colour, in working-size pixels (0: off)."),
-    force: bool = Field(False, description="Also colorize inputs that already look like colour photographs (they are skipped and reported otherwise)."),
+    settings: ColorizeSettings = ColorizeSettings(),
     device: Literal["cpu", "cuda"] = Field("cpu", description="Where the model runs."),
     inbox: bool = Field(False, description="Inbox mode for schedules: plan only what the ledger has not finished under this model version."),
     batch_images: Annotated[int, Field(ge=1)] = Field(64, description="Images per colorize-batch task (a retry redoes at most one batch)."),
@@ -91,8 +87,6 @@ def colorize_archive(
     """Colorize INPUT into OUTPUT with the bundle MODEL; returns the run's counts."""
     logger = get_run_logger()
     started = time.perf_counter()
-    settings = asdict(ColorizeSettings(working_size=size, saturation=saturation, temperature=temperature,
-                                       smoothing_sigma=smoothing, force=force))
     input = input or sample_archive_task(SAMPLE_ARCHIVE_DEFAULT)
     model = str(resolve_bundle(model))
     check_no_overlap(Path(input), Path(output))  # a user error: fail now, not after retries
@@ -114,7 +108,7 @@ def colorize_archive(
     summaries = map_bounded(colorize_batch_task, arguments, 1, on_batch)
     ledger_path = finalize_task(output)
     if inbox:
-        mark_inbox_entries(plan_path, model, ColorizeSettings(**settings))
+        mark_inbox_entries(plan_path, model, settings)
     sheet = contact_sheet_task(plan_path)
     totals = _publish(summaries, time.perf_counter() - started, ledger_path, sheet)
     return totals

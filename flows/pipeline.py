@@ -1,7 +1,8 @@
 """pipeline: build-dataset -> train-colorizer -> colorize-archive, each a subflow (its own run in the UI).
 
-The defaults run end to end on the built-in sample (what `make demo` runs). Every subflow skips
-finished work, so a re-run after a crash or a kill resumes: the shards are kept, the training
+With no source it runs on the built-in sample; every stage setting defaults to its stage's own
+default (the deployment pipeline/default and `tintype demo` give the sample's short settings,
+flows/flow_inputs.py). Every subflow skips finished work, so a re-run after a crash or a kill resumes: the shards are kept, the training
 resumes at its last checkpoint, the ledger colorizes only what is missing.
 """
 
@@ -35,16 +36,14 @@ def pipeline(
     dataset = dataset.model_copy(update={"out": local_data_root(dataset.out)})  # a path or a file:// URL
     build = on_dask(build_dataset, dataset.dask_scheduler, dataset.workers) if dataset.dask_scheduler else build_dataset
     card = build(
-        images=dataset.images, seeds=dataset.seeds, url_list=dataset.url_list, out=dataset.out, size=dataset.size,
-        val_fraction=dataset.val_fraction, workers=dataset.workers, part_size=dataset.part_size,
-        scrape_options=dataset.scrape_options() if (dataset.seeds or dataset.url_list) else None,
+        images=dataset.images, seeds=dataset.seeds, url_list=dataset.url_list, out=dataset.out, workers=dataset.workers,
+        scrape=dataset.scrape, cleaning=dataset.cleaning, shards=dataset.shards,
     )
-    trained = train_colorizer(
-        data=dataset.out, out=training.out, preset=training.preset, model=training.model, steps=training.steps,
-        resume=True, overrides=training.overrides(),  # resume: a re-run continues (or just re-exports) the run
+    trained = train_colorizer(  # resume: a re-run continues (or just re-exports) the run
+        data=dataset.out, out=training.out, settings=training.settings, resume=True,
     )
     archive = colorize.input or sample_archive_task(str(Path(dataset.out) / SAMPLE_ARCHIVE))
-    totals = colorize_archive(input=archive, output=colorize.output, model=trained["bundle_dir"], size=colorize.size,
+    totals = colorize_archive(input=archive, output=colorize.output, model=trained["bundle_dir"], settings=colorize.settings,
                               device=colorize.device)
     result = {"dataset_card": card, "bundle": trained["bundle_dir"], "archive": archive,
               "colorized": colorize.output, "contact_sheet": totals.get("contact_sheet"), "colorized_images": totals["done"],

@@ -10,6 +10,7 @@ own thread pool, all sharing one per-host rate limiter.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -43,16 +44,16 @@ def _log_progress(batch: str):
 
 
 @task(name="scrape-url-batch", **retrying())
-def scrape_url_batch_task(raw_dir: str, batch_path: str, settings: dict) -> dict:
+def scrape_url_batch_task(raw_dir: str, batch_path: str, settings: ScrapeSettings) -> dict:
     batch = Path(batch_path).stem
     entries = read_url_list(batch_path)
-    return scrape_url_list(raw_dir, entries, ScrapeSettings.from_dict(settings), batch, _log_progress(batch)).to_dict()
+    return scrape_url_list(raw_dir, entries, settings, batch, _log_progress(batch)).to_dict()
 
 
 @task(name="crawl-site", **retrying())
-def crawl_site_task(raw_dir: str, seeds: list[str], settings: dict) -> dict:
+def crawl_site_task(raw_dir: str, seeds: list[str], settings: ScrapeSettings) -> dict:
     batch = "crawl-" + site_of(seeds[0]).replace(".", "-").replace(":", "-")
-    return crawl_seeds(raw_dir, seeds, ScrapeSettings.from_dict(settings), batch, _log_progress(batch)).to_dict()
+    return crawl_seeds(raw_dir, seeds, settings, batch, _log_progress(batch)).to_dict()
 
 
 @flow(name="scrape", log_prints=True)
@@ -60,14 +61,9 @@ def scrape(
     seeds: list[str] | None = None,
     url_list: str | None = None,
     out: str = "data",
-    max_images: int | None = None,
-    max_depth: int = 2,
-    max_pages: int = 200,
-    allow_private: bool = False,
-    threads: int = 16,
     workers: int = 2,
     batch_size: int = 10_000,
-    options: dict[str, Any] | None = None,
+    settings: ScrapeSettings = ScrapeSettings(),
 ) -> dict:
     """Fetch images into `out`/raw; returns the totals and the raw folder's path."""
     if bool(seeds) == bool(url_list):
@@ -75,10 +71,6 @@ def scrape(
     logger = get_run_logger()
     started = time.perf_counter()
     raw_dir = str(Path(out) / RAW_SUBDIR)
-    settings = ScrapeSettings.from_dict(
-        {**(options or {}), "max_images": max_images, "max_depth": max_depth, "max_pages": max_pages,
-         "allow_private": allow_private, "threads": threads}
-    )
     if url_list:
         scrape_task, heads = scrape_url_batch_task, plan_url_batches_task(url_list, raw_dir, batch_size)
     else:
@@ -102,7 +94,7 @@ def scrape(
                 budget -= sum(r["images_ok"] + r["images_already_ok"] for r in results)
                 if budget <= 0:
                     return
-            yield raw_dir, head, {**settings.to_dict(), "max_images": budget}
+            yield raw_dir, head, replace(settings, max_images=budget)
 
     map_bounded(scrape_task, arguments(), 1 if settings.max_images is not None else workers, on_batch)
     totals = _totals(results, time.perf_counter() - started)

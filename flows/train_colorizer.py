@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 from pathlib import Path
-from typing import Annotated, Literal
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import (
@@ -25,10 +24,10 @@ from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 from prefect.runtime import task_run
 from pydantic import Field
 
+from flows.sample_settings import SAMPLE_SHARDS
 from flows.task_running import retrying
 from preprocessing.shards.dataset_card import CARD_NAME
-from training.pretrained_encoder import EncoderName
-from training.train_cli import with_encoder
+from training.presets import TrainingSettings
 from training.train_loop import train
 
 GPU_LIMIT = "gpu"
@@ -83,8 +82,7 @@ def _worth_retrying(task, task_run, state) -> bool:
 
 
 @task(name="train-model", retry_condition_fn=_worth_retrying, **retrying(retries=2, base_delay_seconds=2.0))
-def train_model_task(data: str, out: str, preset: str | None, model: str | None, steps: int | None, resume: bool,
-                     overrides: dict | None = None) -> dict:
+def train_model_task(data: str, out: str, settings: TrainingSettings, resume: bool) -> dict:
     logger = get_run_logger()
     resume = resume or task_run.run_count > 1  # a retry continues the run it interrupted
     progress_id = create_progress_artifact(progress=0.0, description=f"training steps done ({out})")
@@ -100,8 +98,8 @@ def train_model_task(data: str, out: str, preset: str | None, model: str | None,
 
     ensure_gpu_limit()
     with concurrency(GPU_LIMIT, occupy=1):
-        result = train(data, out, preset=preset, kind=model, steps=steps, resume=resume, overrides=overrides,
-                       progress=on_progress, on_evaluation=on_evaluation)
+        result = train(data, out, resume=resume, progress=on_progress, on_evaluation=on_evaluation,
+                       **settings.train_arguments())
     metrics = {k: result.metrics[k] for k in METRIC_COLUMNS if k in result.metrics}
     return {"run_dir": str(result.run_dir), "bundle_dir": str(result.bundle_dir), "step": result.step,
             "resumed_from": result.resumed_from, "metrics": metrics}
@@ -111,12 +109,8 @@ def train_model_task(data: str, out: str, preset: str | None, model: str | None,
 def train_colorizer(
     data: str = Field(SAMPLE_DATA_ROOT, description="Data root whose shards/ (and dataset card) the training reads, as build-dataset wrote it. The default, data, gets the built-in sample dataset first if it has none."),
     out: str = Field("runs/default", description="Run folder: checkpoints, metrics.jsonl, samples/, bundle/ (what colorize-archive takes as its model)."),
-    preset: Literal["cpu-small", "gpu-base"] | None = Field(None, description="cpu-small (a tiny U-Net, minutes on a CPU) or gpu-base (50 M parameters, bf16). Empty: cpu-small, or the run's own when resuming."),
-    model: Literal["regression", "classification", "gan"] | None = Field(None, description="Model kind: L1 regression, rebalanced classification over the ab bins, or a PatchGAN. Empty: regression."),
-    encoder: EncoderName | None = Field(None, description="scratch: the U-Net learns everything from this dataset; efficientnet-lite0/1/2: an ImageNet-pretrained encoder (weights shipped in a registry package) under a U-Net decoder, frozen unless overrides set train.encoder_frozen_steps. Empty: scratch, or the run's own when resuming."),
-    steps: Annotated[int, Field(ge=1)] | None = Field(None, description="Total optimiser steps (a resumed run stops here). Empty: the preset's."),
+    settings: TrainingSettings = TrainingSettings(),
     resume: bool = Field(False, description="Continue the run in OUT from its newest checkpoint (a re-run with this on only finishes what is missing)."),
-    overrides: dict | None = Field(None, description='Config overrides by section, e.g. {"train": {"batch_size": 8, "eval_every": 60}} (training/presets.py lists every key).'),
 ) -> dict:
     """Train a colorizer on DATA's shards into OUT (checkpoints, metrics.jsonl, samples/, bundle/)."""
     if data == SAMPLE_DATA_ROOT and not _has_dataset(data):  # a fresh machine's run with no --param
@@ -124,8 +118,8 @@ def train_colorizer(
                                  "(pass data=YOUR_DATA_ROOT to train on your own shards)", data)
         from flows.build_dataset import build_dataset
 
-        build_dataset(out=data, size=128, val_fraction=0.1, part_size=16)  # as prefect.yaml's build-dataset/default
-    return train_model_task(data, out, preset, model, steps, resume, with_encoder(overrides or {}, encoder) or None)
+        build_dataset(out=data, shards=SAMPLE_SHARDS)  # as prefect.yaml's build-dataset/default
+    return train_model_task(data, out, settings, resume)
 
 
 def _has_dataset(data: str) -> bool:

@@ -12,11 +12,9 @@ finished uint8 RGB comes back, so the CPU threads only decode and encode.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +39,7 @@ from inference.working_size import (
     working_shape,
 )
 from preprocessing.images.image_loading import to_rgb
+from safe_files.identity import versioned
 from safe_files.image_decode import DEFAULT_MAX_PIXELS, ImageSource, open_checked
 
 _GREY_MODES = {"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"}
@@ -48,12 +47,18 @@ _GREY_MODES = {"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"
 
 @dataclass(frozen=True)
 class ColorizeSettings:
-    working_size: int | None = None  # longer side the model sees; None: the bundle's own (see working_size.py)
-    saturation: float = 1.0  # multiplies the predicted ab
-    temperature: float | None = None  # classification models: annealed-mean T (None: the bundle's, 0.38)
-    smoothing_sigma: float = 0.0  # Gaussian blur of ab, in working-size pixels (0: off)
-    force: bool = False  # colorize inputs that already look like colour photographs
-    max_pixels: int = DEFAULT_MAX_PIXELS  # bigger inputs are refused as likely decompression bombs
+    """How a picture is colorized: the model's working size and what is done to its colour."""
+
+    working_size: int | None = field(default=None, metadata={"description": (
+        "Longer side the model sees, in pixels: colour detail and speed, never sharpness (empty: the model's own, "
+        "320 for the default model, 160 for fast; inference/working_size.py)."), "ge": 32, "le": 4096})
+    saturation: float = field(default=1.0, metadata={"description": "Multiplies the predicted colour.", "ge": 0})
+    temperature: float | None = field(default=None, metadata={"description": (
+        "Classification models: annealed-mean temperature (empty: the model's own, 0.38)."), "gt": 0})
+    smoothing_sigma: float = field(default=0.0, metadata={"description": "Gaussian sigma of the colour, in working-size pixels (0: off).", "ge": 0})
+    force: bool = field(default=False, metadata={"description": (
+        "Also colorize inputs that already look like colour photographs (they are skipped and reported otherwise).")})
+    max_pixels: int = field(default=DEFAULT_MAX_PIXELS, metadata={"description": "Larger inputs are refused as likely decompression bombs."})
 
 
 DEFAULT_SETTINGS = ColorizeSettings()
@@ -63,14 +68,15 @@ OUTPUT_SETTINGS = ("working_size", "saturation", "temperature", "smoothing_sigma
 
 def ledger_version(model_version: str, settings: ColorizeSettings) -> str:
     """The version a ledger records an output under: the model's, plus a digest of the output settings
-    that differ from the defaults. A re-run with another --size or --saturation into the same output
+    that differ from the defaults. A re-run with another --working-size or --saturation into the same output
     then redoes every image, as a new model would, instead of calling the old outputs settled; a run
-    on the defaults keeps the plain model version (and every ledger written before this existed)."""
+    on the defaults keeps the plain model version (and every ledger written before this existed).
+    Ledgers cut the digest at 8 characters before safe_files.identity; readers compare with same_version."""
     tuned = {name: getattr(settings, name) for name in OUTPUT_SETTINGS
              if getattr(settings, name) != getattr(DEFAULT_SETTINGS, name)}
     if not tuned:
         return model_version
-    return f"{model_version}~{hashlib.sha256(json.dumps(tuned, sort_keys=True).encode()).hexdigest()[:8]}"
+    return versioned(model_version, tuned)
 
 
 @dataclass

@@ -7,7 +7,7 @@ speed, never sharpness. The default, 256, is the resolution the training shards 
 
 A bundle may name its own working size (`"working_size"` in its config.json): the fast CPU model in
 models/fast runs at 160, where it stays within 3x of the decode+encode floor on 2 cores. An explicit
-size (`--size`, the flow's `size`) always wins.
+size (`--working-size`, the flows' `settings.working_size`) always wins.
 """
 
 from __future__ import annotations

@@ -1,9 +1,11 @@
-"""Every knob of a scrape in one plain dataclass (JSON-friendly, so a flow can pass it as a dict)."""
+"""Every knob of a scrape in one plain dataclass: its default, its type and a one-line description.
+
+The `tintype scrape` options and the scrape flow's form are derived from these fields (the
+`description` in each field's metadata is the help text and the form's label)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
-from typing import Any
+from dataclasses import dataclass, field
 
 DEFAULT_CONTACT_URL = "https://github.com/tintype/tintype#scraping"
 ROBOTS_TOKEN = "tintype"
@@ -11,39 +13,41 @@ ROBOTS_TOKEN = "tintype"
 
 @dataclass(frozen=True)
 class ScrapeSettings:
+    """How images are fetched from the web: politeness, limits, crawl scope and threads."""
+
     # identity
-    contact_url: str = DEFAULT_CONTACT_URL
-    user_agent: str = ""  # empty: "tintype/<version> (+contact_url)"
+    contact_url: str = field(default=DEFAULT_CONTACT_URL, metadata={"description": "URL in our User-Agent where site owners can reach you."})
+    user_agent: str = field(default="", metadata={"description": 'User-Agent header; empty: "tintype/<version> (+contact_url)".'})
     # HTTP
-    connect_timeout_s: float = 10.0
-    read_timeout_s: float = 20.0
-    download_deadline_s: float = 120.0  # a slow-drip body cannot hold a worker forever
-    max_retries: int = 3  # per request, on connection errors, timeouts, 429 and 5xx
-    backoff_base_s: float = 1.0
-    backoff_max_s: float = 60.0
-    max_retry_after_s: float = 300.0  # a longer Retry-After gives up on the URL (retried on a re-run)
-    max_redirects: int = 8
-    max_bytes: int = 50_000_000
-    max_pixels: int = 64_000_000  # same cap as preprocessing's loader: a 8000 x 8000 scan
-    max_page_bytes: int = 5_000_000
+    connect_timeout_s: float = field(default=10.0, metadata={"description": "Seconds to wait for a connection."})
+    read_timeout_s: float = field(default=20.0, metadata={"description": "Seconds to wait between received bytes."})
+    download_deadline_s: float = field(default=120.0, metadata={"description": "Seconds one body may take in all (a slow-drip body cannot hold a worker forever)."})
+    max_retries: int = field(default=3, metadata={"description": "Retries per request on connection errors, timeouts, 429 and 5xx."})
+    backoff_base_s: float = field(default=1.0, metadata={"description": "First retry's delay in seconds (doubling, with jitter)."})
+    backoff_max_s: float = field(default=60.0, metadata={"description": "Longest delay between retries in seconds."})
+    max_retry_after_s: float = field(default=300.0, metadata={"description": "A longer Retry-After gives up on the URL (retried on a re-run)."})
+    max_redirects: int = field(default=8, metadata={"description": "Redirects followed per URL."})
+    max_bytes: int = field(default=50_000_000, metadata={"description": "Largest image body accepted, in bytes."})
+    max_pixels: int = field(default=64_000_000, metadata={"description": "Largest image accepted, in pixels (a 8000 x 8000 scan; preprocessing's cap too)."})
+    max_page_bytes: int = field(default=5_000_000, metadata={"description": "Largest HTML page read, in bytes."})
     # politeness
-    respect_robots: bool = True
-    min_host_delay_s: float = 0.1  # between request starts on one host; robots Crawl-delay raises it
-    max_per_host: int = 4  # concurrent requests on one host
+    respect_robots: bool = field(default=True, metadata={"description": "Obey robots.txt, X-Robots-Tag and meta robots."})
+    min_host_delay_s: float = field(default=0.1, metadata={"description": "Seconds between request starts on one host (robots Crawl-delay raises it)."})
+    max_per_host: int = field(default=4, metadata={"description": "Concurrent requests on one host."})
     # address guard
-    allow_private: bool = False
-    allowed_networks: tuple[str, ...] = ()  # CIDRs allowed although private (tests: 127.0.0.1/32)
+    allow_private: bool = field(default=False, metadata={"description": "Allow loopback/private hosts (tests, local galleries)."})
+    allowed_networks: tuple[str, ...] = field(default=(), metadata={"description": "CIDRs allowed although private (tests: 127.0.0.1/32)."})
     # crawl
-    max_depth: int = 2
-    max_pages: int = 200
-    max_images: int | None = None
-    max_links_per_page: int = 5000
-    include: tuple[str, ...] = ()  # regexes a followed page URL must match (any)
-    exclude: tuple[str, ...] = ()  # regexes that stop a page URL from being followed
+    max_depth: int = field(default=2, metadata={"description": "Link depth from the seeds (pagination adds none)."})
+    max_pages: int = field(default=200, metadata={"description": "Pages read per site."})
+    max_images: int | None = field(default=None, metadata={"description": "Stop after this many stored images (empty: no cap)."})
+    max_links_per_page: int = field(default=5000, metadata={"description": "Links followed from one page."})
+    include: tuple[str, ...] = field(default=(), metadata={"description": "Follow only page URLs matching one of these regexes."})
+    exclude: tuple[str, ...] = field(default=(), metadata={"description": "Never follow page URLs matching these regexes."})
     # parallelism and resumption
-    threads: int = 16
-    max_attempts: int = 3  # a URL whose attempts all ended in "error" is not tried again
-    manifest_flush_rows: int = 500
+    threads: int = field(default=16, metadata={"description": "Download threads per batch."})
+    max_attempts: int = field(default=3, metadata={"description": 'Attempts per URL: one whose attempts all ended in "error" is not tried again.'})
+    manifest_flush_rows: int = field(default=500, metadata={"description": "Manifest rows buffered before a part is written."})
 
     def resolved_user_agent(self) -> str:
         if self.user_agent:
@@ -55,15 +59,3 @@ class ScrapeSettings:
         except PackageNotFoundError:
             ours = "dev"
         return f"{ROBOTS_TOKEN}/{ours} (+{self.contact_url})"
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> "ScrapeSettings":
-        known = {f.name for f in fields(cls)}
-        unknown = set(values) - known
-        if unknown:
-            raise ValueError(f"unknown scrape settings: {sorted(unknown)}")
-        cleaned = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
-        return cls(**cleaned)

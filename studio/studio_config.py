@@ -1,8 +1,8 @@
-"""What a studio server is started with (the `tintype studio` options)."""
+"""What a studio server is started with: the `tintype studio` options are derived from these fields."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from inference.working_size import DEFAULT_WORKING_SIZE
@@ -15,11 +15,21 @@ MIN_SATURATION, MAX_SATURATION = 0.0, 3.0
 
 @dataclass(frozen=True)
 class StudioConfig:
-    work_dir: Path  # jobs and samples live here
-    model: Path | None = None  # --model: offered first
-    default_model: Path | None = None  # $TINTYPE_MODEL or models/default, when it exists
-    models_dir: Path | None = None  # every bundle found under it is offered too
-    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
-    max_pixels: int = DEFAULT_MAX_PIXELS
-    default_working_size: int = DEFAULT_WORKING_SIZE
-    device: str = "cpu"
+    """The studio's folders, the bundles it offers and the limits on what it accepts."""
+
+    work_dir: Path = field(metadata={"description": "Where jobs and samples are kept."})
+    model: Path | None = field(default=None, metadata={"description": "A model bundle folder to offer first (e.g. RUN/bundle)."})
+    default_model: Path | None = field(default=None, metadata={"description": "$TINTYPE_MODEL or models/default, offered when it exists."})
+    models_dir: Path | None = field(default=Path("models"), metadata={"description": "Every bundle found under this folder is offered too."})
+    max_upload_mb: float = field(default=DEFAULT_MAX_UPLOAD_BYTES / 2**20, metadata={"description": "Largest upload in MB."})
+    max_megapixels: float = field(default=DEFAULT_MAX_PIXELS / 1e6, metadata={"description": "Larger pictures are refused as likely decompression bombs."})
+    default_working_size: int = field(default=DEFAULT_WORKING_SIZE, metadata={"description": "Working size of a job that names none."})
+    device: str = field(default="cpu", metadata={"description": "cpu or cuda."})
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def max_pixels(self) -> int:
+        return int(self.max_megapixels * 1_000_000)

@@ -9,9 +9,13 @@ the encoder's decoder (model_factory.ENCODER_GENERATOR).
 from __future__ import annotations
 
 import copy
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Literal, get_args
 
-MODEL_KINDS = ("regression", "classification", "gan")
+PresetName = Literal["cpu-small", "gpu-base"]
+ModelKind = Literal["regression", "classification", "gan"]
+EncoderName = Literal["scratch", "efficientnet-lite0", "efficientnet-lite1", "efficientnet-lite2"]
+MODEL_KINDS: tuple[str, ...] = get_args(ModelKind)
 
 # Settings every preset shares (their defaults keep the scratch U-Net's behaviour):
 #   encoder_frozen_steps   steps the pretrained encoder stays frozen; -1: the whole run
@@ -56,6 +60,39 @@ PRESETS: dict[str, dict[str, Any]] = {
         },
     },
 }
+
+
+@dataclass(frozen=True)
+class TrainingSettings:
+    """Which colorizer is trained and for how long. An empty field takes the preset's value (on a
+    resume, the run's own: a resume keeps the run's preset, kind, encoder and steps)."""
+
+    preset: PresetName | None = field(default=None, metadata={"description": (
+        "cpu-small (a tiny U-Net, minutes on a CPU) or gpu-base (50 M parameters, bf16) (empty: cpu-small).")})
+    kind: ModelKind | None = field(default=None, metadata={"description": (
+        "Model kind: L1 regression, rebalanced classification over the ab bins, or a PatchGAN (empty: regression).")})
+    encoder: EncoderName | None = field(default=None, metadata={"description": (
+        "scratch: the U-Net learns everything from this dataset; efficientnet-lite0/1/2: an ImageNet-pretrained encoder "
+        "(weights shipped in a registry package) under a U-Net decoder, frozen unless overrides set "
+        "train.encoder_frozen_steps (empty: scratch).")})
+    steps: int | None = field(default=None, metadata={"description": "Total optimiser steps; a resumed run stops here (empty: the preset's).", "ge": 1})
+    batch_size: int | None = field(default=None, metadata={"description": "Images per optimiser step (empty: the preset's).", "ge": 1})
+    eval_every: int | None = field(default=None, metadata={"description": (
+        "Evaluate (metrics and a sample grid) every this many steps (empty: the preset's)."), "ge": 1})
+    overrides: dict[str, dict[str, Any]] | None = field(default=None, metadata={"description": (
+        'Any other setting by config section, e.g. {"train": {"lr": 0.001}, "model": {"attention": true}} '
+        "(training/presets.py lists every key).")})
+
+    def train_arguments(self) -> dict[str, Any]:
+        """Keyword arguments of training.train_loop.train: preset, kind, steps and the config overrides,
+        `overrides` with encoder, batch_size and eval_every folded in (each wins over the same key there)."""
+        merged = {section: dict(values) for section, values in (self.overrides or {}).items()}
+        train = {name: getattr(self, name) for name in ("batch_size", "eval_every") if getattr(self, name) is not None}
+        if train:
+            merged["train"] = {**merged.get("train", {}), **train}
+        if self.encoder is not None:
+            merged["model"] = {**merged.get("model", {}), "encoder": self.encoder}
+        return {"preset": self.preset, "kind": self.kind, "steps": self.steps, "overrides": merged or None}
 
 
 def run_config(preset: str = "cpu-small", kind: str = "regression", overrides: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:

@@ -18,15 +18,15 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, get_args
+from typing import get_args
 
 import torch
 from torch import nn
 
 from preprocessing.colour.colour_constants import L_MAX
 from preprocessing.images.image_inventory import sha256_file
+from training.presets import EncoderName
 
-EncoderName = Literal["scratch", "efficientnet-lite0", "efficientnet-lite1", "efficientnet-lite2"]
 ENCODERS: tuple[str, ...] = get_args(EncoderName)
 
 

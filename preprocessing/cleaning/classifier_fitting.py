@@ -11,9 +11,9 @@ UNIFORM_LABELS (uniform caltech101 sample), plus all of bsds500 as colour photog
 grayscale by their mode). Monochrome is weighted up to balance the classes.
 
 The thresholds are chosen out of fold: five folds by a hash of the path, each scored by a model fitted
-on the other four; each operating point's threshold keeps its share of bsds500's colour photographs
-(the 495 not labelled monochrome by eye; monochrome_classifier.OPERATING_POINTS) by their out-of-fold
-scores. The shipped model is then fitted on everything, and each operating point's out-of-fold rates
+on the other four; each colour filter setting's threshold keeps its share of bsds500's colour photographs
+(the 495 not labelled monochrome by eye; colour_filter.COLOUR_FILTER_KEEP_RATES) by their out-of-fold
+scores. The shipped model is then fitted on everything, and each setting's out-of-fold rates
 for every group are written beside it (they are the honest figures: no image is scored by a model
 that saw it); "out_of_fold" and "in_sample" at the top are the default (balanced) point's.
 """
@@ -32,9 +32,9 @@ import numpy as np
 
 from preprocessing.cleaning.colour_features import colour_features
 from preprocessing.cleaning.colour_filter import (
-    DEFAULT_OPERATING_POINT,
+    COLOUR_FILTER_KEEP_RATES,
+    DEFAULT_THRESHOLDS,
     MODEL_FILE,
-    OPERATING_POINTS,
     SINGLE_CHANNEL_MODES,
     MonochromeClassifier,
     transform,
@@ -150,18 +150,18 @@ def main(argv: list[str] | None = None) -> dict:
         model = fit(inputs[fold != k], positive[fold != k], args.penalty)
         out_of_fold[fold == k] = model.score(np.stack([f for _, _, f in rows])[fold == k])
     thresholds = {name: float(np.quantile(out_of_fold[masks["bsds500_colour"]], keep))
-                  for name, keep in OPERATING_POINTS.items()}
+                  for name, keep in COLOUR_FILTER_KEEP_RATES.items()}
     final = fit(inputs, positive, args.penalty)
     final = MonochromeClassifier(final.mean, final.scale, final.coefficients, final.intercept, thresholds)
     in_sample = final.score(np.stack([f for _, _, f in rows]))
-    points = {name: {"keeps_bsds500_out_of_fold": OPERATING_POINTS[name], "threshold": round(threshold, 6),
+    points = {name: {"keeps_bsds500_out_of_fold": COLOUR_FILTER_KEEP_RATES[name], "threshold": round(threshold, 6),
                      "out_of_fold": rates(out_of_fold > threshold, masks),
                      "in_sample": rates(in_sample > threshold, masks)}
               for name, threshold in thresholds.items()}
-    default = points[DEFAULT_OPERATING_POINT]
+    default = points[DEFAULT_THRESHOLDS.colour_filter]
     report = {
         "training": {"images": len(paths), "monochrome": int(positive.sum()), "penalty": args.penalty,
-                     "folds": FOLDS, "operating_points": OPERATING_POINTS},
+                     "folds": FOLDS, "operating_points": COLOUR_FILTER_KEEP_RATES},
         "out_of_fold": default["out_of_fold"],
         "in_sample": default["in_sample"],
         "operating_points": points,

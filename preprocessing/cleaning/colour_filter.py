@@ -1,11 +1,11 @@
-"""Decide whether an image is a colour photograph: the monochrome classifier and its three operating points.
+"""Decide whether an image is a colour photograph: the monochrome classifier and the colour filter's three thresholds.
 
 Is this picture monochrome (gray, near-gray or toned) or a colour photograph? A logistic model over
 colour_features, fitted on the hand-checked labels (python -m preprocessing.cleaning.classifier_fitting writes
 monochrome_classifier.json beside this file; that file records its training set and its
 out-of-fold rates).
 
-One score, three named thresholds (operating points) a run chooses between: `balanced` (the default)
+One score, three named thresholds (the `colour_filter` setting) a run chooses between: `balanced` (the default)
 keeps 98.5% of bsds500's colour photographs out of fold, `lenient` 99.5% (fewer colour photographs
 lost, more monochrome kept), `strict` 90% (for a scraped training set where a few colour photographs
 less cost nothing and every near-gray one teaches brown). Their measured rates are in the JSON file
@@ -20,7 +20,7 @@ The decision:
 
 The classifier was fitted on 1,891 hand-checked images (preprocessing/cleaning/hand_labels/colour_labels.csv, drawn at
 the low-chroma boundary, and colour_labels_uniform.csv, 960 caltech101 files drawn uniformly) by
-python -m preprocessing.cleaning.classifier_fitting. `ColourThresholds.strictness` picks one of its three thresholds
+python -m preprocessing.cleaning.classifier_fitting. `ColourThresholds.colour_filter` picks one of its three thresholds
 (lenient, balanced, strict: they keep 99.5%, 98.5% and 90% of bsds500's colour photographs out of
 fold); balanced is the default. Measured at balanced (docs/benchmarks.md; asserted by tests/cleaning/test_colour_filter_rates.py):
 98.8% of bsds500's colour photographs kept, 97.8% of bw-archive's monochrome prints rejected, and
@@ -34,9 +34,10 @@ The strict setting rejects more of both (docs/benchmarks.md has each setting's r
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal, get_args
 
 import numpy as np
 
@@ -44,9 +45,9 @@ from preprocessing.cleaning.colour_features import FEATURE_NAMES, LOGGED
 from preprocessing.colour.chroma_statistics import ChromaStatistics
 
 MODEL_FILE = Path(__file__).with_name("monochrome_classifier.json")
-# operating point -> share of bsds500's colour photographs its threshold keeps, out of fold
-OPERATING_POINTS = {"lenient": 0.995, "balanced": 0.985, "strict": 0.90}
-DEFAULT_OPERATING_POINT = "balanced"
+ColourFilter = Literal["lenient", "balanced", "strict"]
+# colour filter setting -> share of bsds500's colour photographs its threshold keeps, out of fold
+COLOUR_FILTER_KEEP_RATES: dict[str, float] = dict(zip(get_args(ColourFilter), (0.995, 0.985, 0.90)))
 
 
 def transform(features: np.ndarray) -> np.ndarray:
@@ -63,13 +64,13 @@ class MonochromeClassifier:
     scale: np.ndarray
     coefficients: np.ndarray
     intercept: float
-    thresholds: dict[str, float]  # operating point -> a score above this is monochrome
+    thresholds: dict[str, float]  # colour filter setting -> a score above this is monochrome
 
-    def threshold(self, operating_point: str = DEFAULT_OPERATING_POINT) -> float:
-        if operating_point not in self.thresholds:
+    def threshold(self, colour_filter: str) -> float:
+        if colour_filter not in self.thresholds:
             known = ", ".join(self.thresholds)
-            raise ValueError(f"unknown colour filter setting {operating_point!r}; known: {known}")
-        return self.thresholds[operating_point]
+            raise ValueError(f"unknown colour filter setting {colour_filter!r}; known: {known}")
+        return self.thresholds[colour_filter]
 
     def score(self, features: np.ndarray) -> float | np.ndarray:
         """Log-odds that the picture is monochrome (one features row, or many)."""
@@ -99,14 +100,18 @@ SINGLE_CHANNEL_MODES = frozenset({"1", "L", "LA", "La", "I", "I;16", "I;16B", "I
 
 @dataclass(frozen=True)
 class ColourThresholds:
-    gray_chroma_p99: float = 2.0  # below: no pixel has visible chroma
-    weak_tint_chroma: float = 4.0  # names a monochrome verdict: near-gray below, toned-monochrome above
-    strictness: str = DEFAULT_OPERATING_POINT  # the classifier's operating point: lenient, balanced or strict
-    monochrome_score_offset: float = 0.0  # added to the classifier's threshold: > 0 keeps more borderline images
+    """When a picture counts as gray or monochrome rather than a colour photograph."""
+
+    gray_chroma_p99: float = field(default=2.0, metadata={"description": "Grayscale below this 99th-percentile chroma, in Lab units (no pixel has visible chroma)."})
+    weak_tint_chroma: float = field(default=4.0, metadata={"description": "Names a monochrome verdict: near-gray below this mean tint chroma, toned-monochrome above."})
+    colour_filter: ColourFilter = field(default="balanced", metadata={"description": (
+        "How readily a low-chroma picture is dropped as monochrome: lenient keeps ~99.5% of colour photographs, "
+        "balanced ~98.5%, strict ~90% but drops ~95% of near-gray ones (docs/benchmarks.md).")})
+    monochrome_score_offset: float = field(default=0.0, metadata={"description": "Added to the classifier's threshold: > 0 keeps more borderline images."})
 
     def __post_init__(self) -> None:
-        if self.strictness not in OPERATING_POINTS:
-            raise ValueError(f"unknown colour filter setting {self.strictness!r}; choose one of {', '.join(OPERATING_POINTS)}")
+        if self.colour_filter not in COLOUR_FILTER_KEEP_RATES:
+            raise ValueError(f"unknown colour filter setting {self.colour_filter!r}; choose one of {', '.join(COLOUR_FILTER_KEEP_RATES)}")
 
 
 DEFAULT_THRESHOLDS = ColourThresholds()
@@ -126,4 +131,4 @@ def colour_rejection(
 
 
 def monochrome_threshold(thresholds: ColourThresholds = DEFAULT_THRESHOLDS) -> float:
-    return shipped_classifier().threshold(thresholds.strictness) + thresholds.monochrome_score_offset
+    return shipped_classifier().threshold(thresholds.colour_filter) + thresholds.monochrome_score_offset

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -42,9 +42,11 @@ from safe_files.image_decode import ImageRejected
 
 @dataclass(frozen=True)
 class CleaningSettings:
-    limits: ValidationLimits = field(default_factory=ValidationLimits)
-    colour: ColourThresholds = field(default_factory=lambda: DEFAULT_THRESHOLDS)
-    radius: int = 8  # pHash Hamming radius for near-duplicates
+    """What the cleaning step keeps: valid photographs, in colour, one of each near-duplicate cluster."""
+
+    limits: ValidationLimits = field(default_factory=ValidationLimits, metadata={"description": "Which decoded images are usable photographs."})
+    colour: ColourThresholds = field(default_factory=lambda: DEFAULT_THRESHOLDS, metadata={"description": "When a picture counts as monochrome."})
+    radius: int = field(default=8, metadata={"description": "pHash Hamming radius of a near-duplicate."})
 
 
 def pixel_sha256(rgb: np.ndarray | Image.Image) -> str:
@@ -159,13 +161,3 @@ def verdict_under(record: dict, thresholds: ColourThresholds) -> dict:
         return {**record, **colour_verdict(record, thresholds)}
     return record
 
-
-def settings_from_dict(values: dict) -> CleaningSettings:
-    """Inverse of dataclasses.asdict(CleaningSettings): tasks pass settings as plain JSON."""
-    known = {item.name for item in fields(ColourThresholds)}
-    colour = {key: value for key, value in values.get("colour", {}).items() if key in known}
-    return CleaningSettings(
-        limits=ValidationLimits(**values.get("limits", {})),
-        colour=ColourThresholds(**colour),
-        radius=values.get("radius", 8),
-    )

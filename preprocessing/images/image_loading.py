@@ -16,7 +16,7 @@ silently train on a thumbnail of something else; a single-frame GIF is validated
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -102,10 +102,12 @@ def read_bytes(path: str | Path) -> bytes:
 
 @dataclass(frozen=True)
 class ValidationLimits:
-    min_side: int = 64  # shorter side in pixels, after EXIF rotation
-    max_pixels: int = DEFAULT_MAX_PIXELS
-    max_aspect: float = 4.0  # long side / short side: panoramas and banners are not training crops
-    allow_animated: bool = False
+    """Which decoded images are usable photographs: size, shape and animation rules."""
+
+    min_side: int = field(default=64, metadata={"description": "A shorter side below this many pixels (after EXIF rotation) is dropped."})
+    max_pixels: int = field(default=DEFAULT_MAX_PIXELS, metadata={"description": "Larger images are refused as likely decompression bombs."})
+    max_aspect: float = field(default=4.0, metadata={"description": "Long side / short side above this is dropped: panoramas and banners are not training crops."})
+    allow_animated: bool = field(default=False, metadata={"description": "Keep animated images (their first frame)."})
 
 
 @dataclass

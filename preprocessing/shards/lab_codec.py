@@ -21,7 +21,7 @@ A sample also carries `json` metadata (source, sha256, size).
 from __future__ import annotations
 
 import io
-from typing import Any, Mapping
+from typing import Any, Literal, Mapping, get_args
 
 import numpy as np
 from PIL import Image
@@ -31,8 +31,9 @@ DEFAULT_CODEC = "l8png-ab8jpg"
 DECODER_PATH = "preprocessing.shards.lab_codec:decode_sample"
 AB_JPEG_QUALITY = 98
 
+CodecName = Literal["l8png-ab8jpg", "lab8-png", "lab8-webp"]
 # codec -> the sample keys it writes (besides __key__ and json)
-CODEC_KEYS = {"l8png-ab8jpg": ("l.png", "ab.jpg"), "lab8-png": ("lab.png",), "lab8-webp": ("lab.webp",)}
+CODEC_KEYS: dict[str, tuple[str, ...]] = dict(zip(get_args(CodecName), (("l.png", "ab.jpg"), ("lab.png",), ("lab.webp",))))
 
 
 def quantise_lab(lab: np.ndarray) -> np.ndarray:

@@ -25,7 +25,7 @@ from safe_files.image_decode import DEFAULT_MAX_PIXELS
 
 @dataclass(frozen=True)
 class ResizePolicy:
-    short_side: int = 256
+    short_side: int  # ShardSettings.short_side
     centre_crop: bool = False
 
     def target_size(self, width: int, height: int) -> tuple[int, int]:

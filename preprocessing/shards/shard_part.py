@@ -7,29 +7,28 @@ next run deletes. On a re-run, the keys of complete shards are skipped and writi
 the next shard number, so every sample ends up in exactly one complete shard. When the whole part is
 done a `done` record is saved and later runs return it at once.
 
-All of that holds only for the same part: a part's files are claimed by a fingerprint of its image
-list and the shard settings (`_index/{split}-{part}.part.json`). A plan that changes a part (other
-images kept by the cleaning, another --size or codec into the same data root) finds the fingerprint
-differ and rewrites the part from scratch instead of returning shards made for the old plan; parts
+All of that holds only for the same part: a part's files are claimed by the identity
+(safe_files.identity) of its image list and the shard settings (`_index/{split}-{part}.part.json`,
+key `fingerprint`). A plan that changes a part (other images kept by the cleaning, another --short-side or
+codec into the same data root) finds the identity differ and rewrites the part from scratch instead of returning shards made for the old plan; parts
 the new plan no longer has are removed by `remove_parts_outside`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import BinaryIO, Callable
 
 import webdataset as wds
 
 from preprocessing.colour.ab_gamut import AbHistogram
 from preprocessing.shards.lab_sample import ResizePolicy, encode_image_file
 from preprocessing.shards.shard_plan import INDEX_DIR, SPLITS, ShardPlan
-from safe_files.atomic_output import publish, read_json, write_json_atomic
+from safe_files.atomic_output import AtomicFile, read_json, write_json_atomic
+from safe_files.identity import identity_of, same_identity
 from safe_files.image_decode import ImageRejected
 
 PARTIAL_SUFFIX = ".partial"
@@ -73,8 +72,7 @@ def _claim_path(shard_dir: Path, split: str, part: int) -> Path:
 
 def part_fingerprint(plan: ShardPlan, split: str, part: int) -> str:
     """What a part's shards are made of: its (path, sha256) list and every shard setting."""
-    content = {"items": plan.parts[split][part], "settings": asdict(plan.settings)}
-    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+    return identity_of({"items": plan.parts[split][part], "settings": plan.settings})
 
 
 def _remove_part_files(shard_dir: Path, stem: str) -> None:
@@ -91,7 +89,7 @@ def _remove_part_files(shard_dir: Path, stem: str) -> None:
 def _claim_part(shard_dir: Path, split: str, part: int, fingerprint: str) -> None:
     """Keep the part's files when they were made for this fingerprint; otherwise start it afresh."""
     claim = _claim_path(shard_dir, split, part)
-    if claim.exists() and read_json(claim).get("fingerprint") == fingerprint:
+    if claim.exists() and same_identity(read_json(claim).get("fingerprint"), fingerprint):
         return
     _remove_part_files(shard_dir, _stem(split, part))
     write_json_atomic(claim, {"fingerprint": fingerprint})
@@ -135,39 +133,48 @@ def _existing_shards(shard_dir: Path, split: str, part: int) -> list[dict]:
 
 
 class _AtomicShardSink:
-    """ShardWriter that is opened lazily (no empty shards) and publishes each shard atomically."""
+    """ShardWriter that is opened lazily (no empty shards) and publishes each shard atomically: it
+    writes `NAME.tar.partial` (safe_files.atomic_output.AtomicFile) and commits it when closed."""
 
     def __init__(self, shard_dir: Path, split: str, part: int, start: int, maxcount: int, maxsize: int) -> None:
         self.shard_dir = shard_dir
-        self.pattern = str(shard_dir / f"{_stem(split, part)}%03d.tar{PARTIAL_SUFFIX}")
+        self.pattern = str(shard_dir / f"{_stem(split, part)}%03d.tar")
         self.start, self.maxcount, self.maxsize = start, maxcount, maxsize
         self.writer: wds.ShardWriter | None = None
-        self.pending: dict[str, dict] = {}  # partial filename -> keys, bytes, histogram
+        self.pending: dict[str, dict] = {}  # shard filename -> keys, histogram
+        self.open_files: dict[str, tuple[AtomicFile, BinaryIO]] = {}  # shard filename -> its partial
         self.published: list[dict] = []
 
     def write(self, record: dict, ab_pixels) -> None:
         if self.writer is None:
             self.writer = wds.ShardWriter(
                 self.pattern, maxcount=self.maxcount, maxsize=self.maxsize,
-                start_shard=self.start, verbose=0, post=self._publish,
+                start_shard=self.start, verbose=0, post=self._publish, opener=self._open,
             )
         self.writer.write(record)
         entry = self.pending.setdefault(self.writer.fname, {"keys": [], "histogram": AbHistogram()})
         entry["keys"].append(record["__key__"])
         entry["histogram"].add_ab(ab_pixels)
 
-    def _publish(self, partial_name: str) -> None:
-        entry = self.pending.pop(partial_name)
-        final = Path(partial_name[: -len(PARTIAL_SUFFIX)])
+    def _open(self, name: str) -> BinaryIO:
+        shard = AtomicFile(name, temporary=name + PARTIAL_SUFFIX)
+        handle = open(shard.path, "wb")
+        self.open_files[name] = (shard, handle)
+        return handle
+
+    def _publish(self, name: str) -> None:
+        shard, handle = self.open_files.pop(name)
+        handle.close()
+        entry = self.pending.pop(name)
         index = {
-            "name": final.name,
+            "name": shard.final.name,
             "samples": len(entry["keys"]),
-            "bytes": Path(partial_name).stat().st_size,
+            "bytes": shard.path.stat().st_size,
             "keys": entry["keys"],
             "histogram": entry["histogram"].counts.tolist(),
         }
-        write_json_atomic(_shard_index_path(self.shard_dir, final.name), index)
-        publish(partial_name, final)
+        write_json_atomic(_shard_index_path(self.shard_dir, shard.final.name), index)
+        shard.commit()
         self.published.append(index)
 
     def close(self) -> None:

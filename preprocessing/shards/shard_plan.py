@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from preprocessing.images.image_inventory import sha256_file
-from preprocessing.shards.lab_codec import DEFAULT_CODEC
+from preprocessing.shards.lab_codec import DEFAULT_CODEC, CodecName
 from safe_files.atomic_output import read_json, write_json_atomic
 
 SPLIT_RULE = "val if int(sha256_hex[:8], 16) / 2**32 < val_fraction else train (sha256 of the file bytes)"
@@ -34,15 +34,17 @@ PLAN_FILE = "plan.json"
 SPLITS = ("train", "val")
 
 
-@dataclass
+@dataclass(frozen=True)
 class ShardSettings:
-    short_side: int = 256
-    centre_crop: bool = False
-    codec: str = DEFAULT_CODEC
-    val_fraction: float = 0.05
-    part_size: int = 1000  # images per part (parallel unit)
-    maxcount: int = 1000  # samples per shard
-    maxsize: int = 256 * 1024 * 1024  # bytes per shard
+    """How the clean images become Lab samples and how the samples are cut into shards."""
+
+    short_side: int = field(default=256, metadata={"description": "Short side of every sample in pixels.", "ge": 32})
+    centre_crop: bool = field(default=False, metadata={"description": "Crop every sample to a square, short_side x short_side."})
+    codec: CodecName = field(default=DEFAULT_CODEC, metadata={"description": "Lab encoding of the samples (docs/benchmarks.md compares them)."})
+    val_fraction: float = field(default=0.05, metadata={"description": "Share of images in the validation split.", "gt": 0, "lt": 1})
+    part_size: int = field(default=1000, metadata={"description": "Images per shard-writing task (a retry redoes at most one part).", "ge": 1})
+    maxcount: int = field(default=1000, metadata={"description": "Samples per shard file.", "ge": 1})
+    maxsize: int = field(default=256 * 1024 * 1024, metadata={"description": "Bytes per shard file.", "ge": 1})
 
 
 @dataclass

@@ -33,10 +33,12 @@ def _gallery(folder, bsds_dir, bw_archive_dir, caltech_dir):
 
 def test_build_dataset_shards_only_clean_unique_colour_images(prefect_server, tmp_path, bsds_dir, bw_archive_dir, caltech_dir):
     from flows.build_dataset import build_dataset
+    from preprocessing.shards.shard_plan import ShardSettings
 
     colour = _gallery(tmp_path / "images", bsds_dir, bw_archive_dir, caltech_dir)
     out = tmp_path / "data"
-    card_path = build_dataset(images=str(tmp_path / "images"), out=str(out), size=64, val_fraction=0.3, part_size=4)
+    card_path = build_dataset(images=str(tmp_path / "images"), out=str(out),
+                              shards=ShardSettings(short_side=64, val_fraction=0.3, part_size=4))
 
     dropped = {row["path"].rsplit("/", 1)[1]: row for row in read_dropped(out / "clean")}
     assert {name: row["reason"] for name, row in dropped.items()} == {
@@ -62,7 +64,7 @@ def test_build_dataset_shards_only_clean_unique_colour_images(prefect_server, tm
     assert keys == {sha256_file(path) for path in colour}
 
     # a second run finds every step complete and writes the same card content
-    again = build_dataset(images=str(tmp_path / "images"), out=str(out), size=64, val_fraction=0.3, part_size=4)
+    again = build_dataset(images=str(tmp_path / "images"), out=str(out), shards=ShardSettings(short_side=64, val_fraction=0.3, part_size=4))
     assert read_card(again)["shards"] == card["shards"]
 
 
@@ -83,7 +85,7 @@ def test_tintype_clean_colour_filter_setting_moves_the_line(prefect_server, tmp_
     def dropped_after(setting: str) -> dict[str, str]:
         assert main(["clean", "--images", str(folder), "--out", str(out), "--colour-filter", setting]) == 0
         report = json.loads((out / "clean" / "report.json").read_text())
-        assert report["settings"]["colour"]["strictness"] == setting
+        assert report["settings"]["colour"]["colour_filter"] == setting
         return {row["path"].rsplit("/", 1)[1]: row["reason"] for row in read_dropped(out / "clean")}
 
     assert dropped_after("balanced") == {"1880Paris.jpg": "toned-monochrome"}

@@ -108,11 +108,11 @@ def test_boundary_sample_precision_and_recall(verdicts):
 
 
 def test_the_strict_and_lenient_settings_trade_as_documented(records):
-    # the same records judged at the other operating points (docs/benchmarks.md, "Colour filter settings")
+    # the same records judged at the other colour filter settings (docs/benchmarks.md, "Colour filter settings")
     uniform, boundary = read_labels(UNIFORM_LABELS), read_labels(BOUNDARY_LABELS)
     rates = {}
     for setting in ("lenient", "balanced", "strict"):
-        thresholds = ColourThresholds(strictness=setting)
+        thresholds = ColourThresholds(colour_filter=setting)
         verdicts = {path: verdict_under(record, thresholds)["reason"] for path, record in records.items()}
         bw = [verdicts[p] is not None for p, (label, _) in boundary.items() if p.startswith("bw-archive/") and label == "monochrome"]
         bsds = [verdicts[p] is None for p in verdicts if p.startswith("bsds500/") and boundary.get(p, ("colour",))[0] == "colour"]

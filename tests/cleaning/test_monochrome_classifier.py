@@ -87,9 +87,9 @@ def test_operating_points_are_ordered_and_an_unknown_one_is_refused():
 
     thresholds = shipped_classifier().thresholds
     assert thresholds["lenient"] > thresholds["balanced"] > thresholds["strict"]  # higher: fewer rejected
-    assert monochrome_threshold(ColourThresholds(strictness="strict", monochrome_score_offset=0.5)) == thresholds["strict"] + 0.5
+    assert monochrome_threshold(ColourThresholds(colour_filter="strict", monochrome_score_offset=0.5)) == thresholds["strict"] + 0.5
     with pytest.raises(ValueError, match="lenient, balanced, strict"):
-        ColourThresholds(strictness="very")
+        ColourThresholds(colour_filter="very")
     with pytest.raises(ValueError, match="unknown colour filter setting"):
         shipped_classifier().threshold("very")
 

@@ -11,8 +11,8 @@ import imagehash
 import numpy as np
 from PIL import Image, ImageEnhance
 
-from preprocessing.cleaning.clean_decision import read_dropped, read_kept_paths
 from preprocessing.cleaning.clean_build import clean_images
+from preprocessing.cleaning.clean_decision import read_dropped, read_kept_paths
 from preprocessing.cleaning.image_analysis import analyse_image
 from preprocessing.cleaning.perceptual_hash import as_hex, phash
 from preprocessing.images.image_inventory import iter_image_files

@@ -27,7 +27,7 @@ def test_cli_runs_the_flow_and_publishes_a_summary(prefect_server, tmp_path, cal
     images = tmp_path / "images"
     link_real_photos(caltech_dir, images, 16)
     (images / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really")
-    code = main(["build-dataset", "--images", str(images), "--out", str(tmp_path / "data"), "--size", "64",
+    code = main(["build-dataset", "--images", str(images), "--out", str(tmp_path / "data"), "--short-side", "64",
                  "--val-fraction", "0.25", "--workers", "2"])
     assert code == 0
     card_path = tmp_path / "data" / "shards" / "dataset.json"
@@ -46,16 +46,16 @@ def test_cli_runs_the_flow_and_publishes_a_summary(prefect_server, tmp_path, cal
 
     # A second run finds every part complete and rewrites nothing.
     before = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "data" / "shards").glob("*.tar")}
-    assert main(["build-dataset", "--images", str(images), "--out", str(tmp_path / "data"), "--size", "64",
+    assert main(["build-dataset", "--images", str(images), "--out", str(tmp_path / "data"), "--short-side", "64",
                  "--val-fraction", "0.25"]) == 0
     after = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "data" / "shards").glob("*.tar")}
     assert before == after
 
     # The strict colour filter setting reaches the cleaning step; the shards follow what it keeps.
-    assert main(["build-dataset", "--images", str(images), "--out", str(tmp_path / "data"), "--size", "64",
+    assert main(["build-dataset", "--images", str(images), "--out", str(tmp_path / "data"), "--short-side", "64",
                  "--val-fraction", "0.25", "--colour-filter", "strict"]) == 0
     report = json.loads((tmp_path / "data" / "clean" / "report.json").read_text())
-    assert report["settings"]["colour"]["strictness"] == "strict"
+    assert report["settings"]["colour"]["colour_filter"] == "strict"
     strict_kept = read_kept_paths(tmp_path / "data" / "clean")
     assert set(strict_kept) <= set(kept)
     card = read_card(card_path)

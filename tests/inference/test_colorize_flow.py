@@ -7,9 +7,12 @@ import shutil
 import zipfile
 
 from inference.colorize_run import workspace_of
+from inference.colorizer import ColorizeSettings
 from inference.inbox_index import INBOX_INDEX
 from inference.run_ledger import RunLedger
 from tests.inference.conftest import archive_sample
+
+SIZE_64 = ColorizeSettings(working_size=64)
 
 
 def test_flow_zip_in_zip_out_with_artifacts_and_inbox(prefect_server, tiny_bundle, tmp_path):
@@ -27,7 +30,7 @@ def test_flow_zip_in_zip_out_with_artifacts_and_inbox(prefect_server, tiny_bundl
     shutil.copyfile(photos[4], inbox / photos[4].name)
     out = tmp_path / "colour"
 
-    totals = colorize_archive(input=str(inbox), output=str(out), model=str(tiny_bundle), size=64, inbox=True)
+    totals = colorize_archive(input=str(inbox), output=str(out), model=str(tiny_bundle), settings=SIZE_64, inbox=True)
     assert totals["done"] + totals["skipped"] == 5 and totals["failed"] == 0
     assert (out / "donation-1.zip" / "envelope" / photos[0].name).is_file()
     assert (workspace_of(out) / INBOX_INDEX).is_file()
@@ -44,14 +47,14 @@ def test_flow_zip_in_zip_out_with_artifacts_and_inbox(prefect_server, tiny_bundl
     # A scheduled re-run after a new donation: only the new archive is planned and colorized.
     with zipfile.ZipFile(inbox / "donation-2.zip", "w") as bundle:
         bundle.write(photos[5], photos[5].name)
-    again = colorize_archive(input=str(inbox), output=str(out), model=str(tiny_bundle), size=64, inbox=True)
+    again = colorize_archive(input=str(inbox), output=str(out), model=str(tiny_bundle), settings=SIZE_64, inbox=True)
     assert again["done"] + again["skipped"] == 1 and again["settled"] == 0
     sources = {e.source for e in RunLedger(workspace_of(out)).entries().values()}
     assert f"donation-2.zip/{photos[5].name}" in sources
 
     # Another model: the inbox index is per model version, so all six are planned again (the listing
     # of the unchanged inbox comes from the planning cache; the inbox filter must not have rewritten it).
-    other = colorize_archive(input=str(inbox), output=str(out), model="fast", size=64, inbox=True)
+    other = colorize_archive(input=str(inbox), output=str(out), model="fast", settings=SIZE_64, inbox=True)
     assert other["done"] + other["skipped"] == 6 and other["failed"] == 0
 
 
@@ -67,8 +70,8 @@ def test_a_listed_file_that_arrives_later_is_colorized_by_the_next_run(prefect_s
     listing.write_text(f"{photos[0].name}\n{photos[1].name}\n")
     out = tmp_path / "colour"
 
-    first = colorize_archive(input=str(listing), output=str(out), model=str(tiny_bundle), size=64)
+    first = colorize_archive(input=str(listing), output=str(out), model=str(tiny_bundle), settings=SIZE_64)
     assert first["done"] + first["skipped"] == 1 and first["failed"] == 1  # the second is missing
     shutil.copyfile(photos[1], scans / photos[1].name)
-    second = colorize_archive(input=str(listing), output=str(out), model=str(tiny_bundle), size=64)
+    second = colorize_archive(input=str(listing), output=str(out), model=str(tiny_bundle), settings=SIZE_64)
     assert second["done"] + second["skipped"] == 1 and second["failed"] == 0 and second["settled"] == 1

@@ -65,7 +65,7 @@ def test_every_reruns_the_inbox_and_stops_on_ctrl_c(prefect_server, tiny_bundle,
     env = dict(os.environ, PREFECT_API_URL=PREFECT_API_URL.value(), PYTHONUNBUFFERED="1")
     child = subprocess.Popen(
         [sys.executable, "-m", "cli", "colorize", str(inbox), str(out), "--model", str(tiny_bundle),
-         "--size", "64", "--force", "--inbox", "--every", str(INTERVAL)],
+         "--working-size", "64", "--force", "--inbox", "--every", str(INTERVAL)],
         cwd=Path(__file__).resolve().parents[2], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:

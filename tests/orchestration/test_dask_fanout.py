@@ -14,10 +14,11 @@ pytest.importorskip("prefect_dask", reason="prefect-dask is not installed (pip i
 def test_build_dataset_on_a_local_dask_cluster(prefect_server, tmp_path, caltech_dir):
     from flows.build_dataset import build_dataset
     from flows.task_running import on_dask
+    from preprocessing.shards.shard_plan import ShardSettings
 
     images = tmp_path / "images"
     link_real_photos(caltech_dir, images, 24)
-    parameters = dict(images=str(images), size=64, val_fraction=0.25, part_size=4, workers=2)
+    parameters = dict(images=str(images), shards=ShardSettings(short_side=64, val_fraction=0.25, part_size=4), workers=2)
     import dask
     from distributed import LocalCluster
 

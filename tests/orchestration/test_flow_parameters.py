@@ -12,7 +12,7 @@ from prefect.exceptions import ParameterTypeError
 from prefect.utilities.callables import parameter_schema_from_entrypoint
 
 from flows.prefect_services import PROJECT_ROOT
-from preprocessing.shards.lab_codec import CODEC_KEYS
+from preprocessing.shards.lab_codec import CODEC_KEYS, CodecName
 
 DEPLOYED = {d["entrypoint"] for d in yaml.safe_load((PROJECT_ROOT / "prefect.yaml").read_text())["deployments"]}
 
@@ -29,38 +29,40 @@ def test_every_parameter_has_a_type_and_a_description(entrypoint):
 
 
 def test_choices_and_bounds_reach_the_form_and_the_run():
-    from flows.build_dataset import CodecName, build_dataset
+    from flows.build_dataset import build_dataset
     from flows.colorize_archive import colorize_archive
 
     assert set(get_args(CodecName)) == set(CODEC_KEYS)
     schema = parameter_schema_from_entrypoint(str(PROJECT_ROOT / "flows/colorize_archive.py:colorize_archive")).model_dump_for_openapi()
     assert schema["properties"]["device"]["enum"] == ["cpu", "cuda"]
-    size_choices = schema["properties"]["size"].get("anyOf", [schema["properties"]["size"]])
+    working_size = schema["definitions"]["ColorizeSettings"]["properties"]["working_size"]
+    size_choices = working_size.get("anyOf", [working_size])
     assert [choice.get("minimum") for choice in size_choices if choice.get("type") == "integer"] == [32]
     with pytest.raises(ParameterTypeError):
-        colorize_archive.validate_parameters({"size": 8})
+        colorize_archive.validate_parameters({"settings": {"working_size": 8}})
     with pytest.raises(ParameterTypeError):
-        build_dataset.validate_parameters({"size": 8})
+        build_dataset.validate_parameters({"shards": {"short_side": 8}})
     with pytest.raises(ParameterTypeError):
         colorize_archive.validate_parameters({"device": "tpu"})
-    assert build_dataset.validate_parameters({"codec": "lab8-png"})["codec"] == "lab8-png"
+    assert build_dataset.validate_parameters({"shards": {"codec": "lab8-png"}})["shards"].codec == "lab8-png"
 
 
 def test_the_colour_filter_choices_are_the_classifiers_operating_points():
-    from flows.build_dataset import ColourFilter, build_dataset
+    from flows.build_dataset import build_dataset
     from preprocessing.cleaning.colour_filter import (
-        OPERATING_POINTS,
+        COLOUR_FILTER_KEEP_RATES,
+        ColourFilter,
         shipped_classifier,
     )
 
-    assert set(get_args(ColourFilter)) == set(OPERATING_POINTS) == set(shipped_classifier().thresholds)
+    assert set(get_args(ColourFilter)) == set(COLOUR_FILTER_KEEP_RATES) == set(shipped_classifier().thresholds)
     schema = parameter_schema_from_entrypoint(str(PROJECT_ROOT / "flows/build_dataset.py:build_dataset")).model_dump_for_openapi()
-    field = schema["properties"]["colour_filter"]
-    field = {**field, **schema.get("definitions", {}).get(field.get("$ref", "#/").rsplit("/", 1)[-1], {})}
-    assert sorted(field["enum"]) == sorted(OPERATING_POINTS) and field["default"] == "balanced"
-    assert build_dataset.validate_parameters({"colour_filter": "strict"})["colour_filter"] == "strict"
+    field = schema["definitions"]["ColourThresholds"]["properties"]["colour_filter"]
+    assert sorted(field["enum"]) == sorted(COLOUR_FILTER_KEEP_RATES) and field["default"] == "balanced"
+    strict = build_dataset.validate_parameters({"cleaning": {"colour": {"colour_filter": "strict"}}})
+    assert strict["cleaning"].colour.colour_filter == "strict"
     with pytest.raises(ParameterTypeError):
-        build_dataset.validate_parameters({"colour_filter": "very"})
+        build_dataset.validate_parameters({"cleaning": {"colour": {"colour_filter": "very"}}})
 
 
 def test_colorize_archive_with_no_parameters_colorizes_the_sample_with_the_shipped_model(prefect_server, tmp_path, monkeypatch):
@@ -79,9 +81,10 @@ def test_colorize_archive_with_no_parameters_colorizes_the_sample_with_the_shipp
 
 def test_train_colorizer_with_no_dataset_builds_the_sample_first(prefect_server, tmp_path, monkeypatch):
     from flows.train_colorizer import train_colorizer
+    from training.presets import TrainingSettings
 
     monkeypatch.chdir(tmp_path)  # a fresh machine: no data/ yet
-    result = train_colorizer(steps=2, overrides={"train": {"batch_size": 4, "eval_every": 2, "eval_images": 4,
-                                                           "checkpoint_every": 2, "cpu_threads": 1}})
+    result = train_colorizer(settings=TrainingSettings(steps=2, overrides={"train": {
+        "batch_size": 4, "eval_every": 2, "eval_images": 4, "checkpoint_every": 2, "cpu_threads": 1}}))
     assert (tmp_path / "data" / "shards" / "dataset.json").is_file()
     assert result["step"] == 2 and (Path(result["bundle_dir"]) / "version.txt").is_file()

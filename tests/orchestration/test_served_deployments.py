@@ -4,6 +4,7 @@ killed in the middle of build-dataset, and Ctrl-C. The tests share one server an
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -43,8 +44,10 @@ def test_serve_deploys_everything_with_typed_parameters(served: ServedPrefect):
     # The pipeline's parameters are pydantic models: the UI renders forms with these descriptions.
     schema = by_flow["pipeline"]["parameter_openapi_schema"]
     dataset = schema["definitions"]["DatasetParameters"]["properties"]
-    assert "built-in sample gallery" in dataset["images"]["description"] and dataset["size"]["default"] == 128
-    assert "a retry redoes at most one part" in by_flow["build_dataset"]["parameter_openapi_schema"]["properties"]["part_size"]["description"]
+    assert "built-in sample gallery" in dataset["images"]["description"]
+    assert by_flow["pipeline"]["parameters"]["dataset"]["shards"]["short_side"] == 128  # the sample's, in the run form
+    shards = by_flow["build_dataset"]["parameter_openapi_schema"]["definitions"]["ShardSettings"]["properties"]
+    assert "a retry redoes at most one part" in shards["part_size"]["description"]
     pull = by_flow["build_dataset"]["pull_steps"][0]["prefect.deployments.steps.set_working_directory"]
     assert pull["directory"] == str(PROJECT_ROOT)  # prefect.yaml's {{ $TINTYPE_ROOT }}, resolved at deploy time
     limits = {limit["name"]: limit["limit"] for limit in served.api("POST", "/v2/concurrency_limits/filter", {})}
@@ -100,7 +103,7 @@ def test_killed_worker_mid_build_then_rerun_finishes_the_dataset(served: ServedP
     assert served.prefect("work-pool", "create", "killable", "--type", "process").returncode == 0
     deployed = served.prefect("deploy", "flows/build_dataset.py:build_dataset", "--name", "killable", "--pool", "killable")
     assert deployed.returncode == 0, deployed.stdout + deployed.stderr
-    params = {"images": str(images), "out": str(out), "size": 64, "part_size": 5, "workers": 2}
+    params = {"images": str(images), "out": str(out), "shards": {"short_side": 64, "part_size": 5}, "workers": 2}
     log = open(tmp_path / "worker.log", "wb")
 
     def start_worker() -> subprocess.Popen:
@@ -109,7 +112,7 @@ def test_killed_worker_mid_build_then_rerun_finishes_the_dataset(served: ServedP
 
     worker = start_worker()
     first = subprocess.Popen([sys.executable, "-m", "prefect", "deployment", "run", "build-dataset/killable",
-                              *[arg for k, v in params.items() for arg in ("--param", f"{k}={v}")]],
+                              *[arg for k, v in params.items() for arg in ("--param", f"{k}={v if isinstance(v, str) else json.dumps(v)}")]],
                              env=served.env, stdout=subprocess.PIPE, text=True)
     first_id = first.communicate(timeout=120)[0].split("UUID:")[1].split()[0]
     shards = out / "shards"

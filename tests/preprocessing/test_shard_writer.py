@@ -143,7 +143,7 @@ def test_kill_mid_shard_leaves_no_truncated_shard_and_rerun_completes(tmp_path, 
 
 
 def test_a_changed_plan_in_the_same_folder_rewrites_its_parts(tmp_path, caltech_dir):
-    # another --size, or fewer images kept by the cleaning, into the same data root: the shards must
+    # another --short-side, or fewer images kept by the cleaning, into the same data root: the shards must
     # follow the new plan, never be returned as done from the old one
     import io
 

@@ -12,7 +12,7 @@ from scraping.raw_store import RawStore
 def test_scrape_command_crawls_into_the_raw_store(prefect_server, gallery_site, tmp_path, capsys):
     out = tmp_path / "data"
     seed = gallery_site.url("/clean/index.html")
-    code = main(["scrape", "--seed", seed, "--out", str(out), "--allow-private", "--host-delay", "0", "--threads", "4"])
+    code = main(["scrape", "--seed", seed, "--out", str(out), "--allow-private", "--min-host-delay-s", "0", "--threads", "4"])
     assert code == 0
     printed = capsys.readouterr().out
     assert '"images_ok": 10' in printed and '"raw_dir"' in printed
@@ -26,7 +26,7 @@ def test_build_dataset_scrapes_then_shards(prefect_server, gallery_site, tmp_pat
     url_list = tmp_path / "urls.txt"
     url_list.write_text("\n".join(gallery_site.url(f"/img/p{n}.jpg") for n in (1, 2, 3, 5, 7, 8, 9, 10)) + "\n")
     code = main([
-        "build-dataset", "--url-list", str(url_list), "--out", str(out), "--allow-private", "--host-delay", "0",
+        "build-dataset", "--url-list", str(url_list), "--out", str(out), "--allow-private", "--min-host-delay-s", "0",
         "--max-images", "6", "--val-fraction", "0.2", "--workers", "1",
     ])
     assert code == 0
@@ -54,19 +54,20 @@ def test_commands_refuse_bad_sources_before_any_flow(argv, message):
 
 def test_scrape_flow_fans_out_url_batches_and_a_rerun_adds_nothing(prefect_server, gallery_site, tmp_path):
     from flows.scrape import scrape
+    from scraping.scrape_settings import ScrapeSettings
 
     paths = [f"/img/p{n}.jpg" for n in (1, 2, 3, 5, 7, 8, 9)] + ["/hostile/lie.jpg", "/nowhere.jpg"]
     url_list = tmp_path / "urls.csv"
     url_list.write_text("url,caption\n" + "".join(f"{gallery_site.url(p)},photo {p}\n" for p in paths))
-    options = {"allowed_networks": ["127.0.0.1/32"], "min_host_delay_s": 0.0, "max_attempts": 2}
-    first = scrape(url_list=str(url_list), out=str(tmp_path), batch_size=4, workers=2, threads=4, options=options)
+    settings = ScrapeSettings(allowed_networks=("127.0.0.1/32",), min_host_delay_s=0.0, max_attempts=2, threads=4)
+    first = scrape(url_list=str(url_list), out=str(tmp_path), batch_size=4, workers=2, settings=settings)
     assert len(list((tmp_path / "raw" / "batches").glob("*.jsonl"))) == 3
     assert first["images_ok"] == 7 and first["outcomes"] == {"error/http-404": 1, "invalid/not-image": 1, "ok": 7}
     rows = [r for r in RawStore(tmp_path / "raw").rows()]
     assert {r["alt"] for r in rows if r["url"].endswith("/img/p7.jpg")} == {"photo /img/p7.jpg"}
-    second = scrape(url_list=str(url_list), out=str(tmp_path), batch_size=4, workers=2, threads=4, options=options)
+    second = scrape(url_list=str(url_list), out=str(tmp_path), batch_size=4, workers=2, settings=settings)
     assert second["images_ok"] == 0 and second["images_already_ok"] == 7
     assert second["outcomes"] == {"error/http-404": 1}, "only the failed URL is tried again"
-    third = scrape(url_list=str(url_list), out=str(tmp_path), batch_size=4, workers=2, threads=4, options=options)
+    third = scrape(url_list=str(url_list), out=str(tmp_path), batch_size=4, workers=2, settings=settings)
     assert third["outcomes"] == {}, "attempt limit reached"
     assert len([r for r in RawStore(tmp_path / "raw").rows()]) == len(rows) + 1

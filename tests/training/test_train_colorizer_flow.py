@@ -21,6 +21,7 @@ from prefect.client.schemas.filters import (
 
 import flows.train_colorizer as train_flow
 from cli.main import main
+from training.presets import TrainingSettings
 from training.run_files import read_history
 
 from .conftest import tiny
@@ -32,7 +33,7 @@ def set_arguments(overrides: dict) -> list[str]:
 
 def test_tintype_train_runs_the_flow(prefect_server, tiny_data, tmp_path, capsys):
     run = tmp_path / "run"
-    code = main(["train", "--data", str(tiny_data), "--out", str(run), "--model", "classification", "--steps", "8",
+    code = main(["train", "--data", str(tiny_data), "--out", str(run), "--kind", "classification", "--steps", "8",
                  *set_arguments(tiny(eval_every=4))])
     assert code == 0
     assert "bundle:" in capsys.readouterr().out
@@ -69,7 +70,8 @@ def test_a_retry_resumes_from_the_last_checkpoint(prefect_server, tiny_data, tmp
     run = tmp_path / "run"
     outcome: list = []
     worker = threading.Thread(target=lambda: outcome.append(train_flow.train_colorizer(
-        data=str(tiny_data), out=str(run), steps=20, overrides=tiny(eval_every=10, eval_data=str(eval_data)))))
+        data=str(tiny_data), out=str(run),
+        settings=TrainingSettings(steps=20, overrides=tiny(eval_every=10, eval_data=str(eval_data))))))
     worker.start()
     checkpoint = run / "checkpoints" / "step-00000010.pt"
     deadline = time.monotonic() + 180
@@ -116,7 +118,7 @@ def test_tintype_train_takes_the_pretrained_encoder(prefect_server, tiny_data, t
     run = tmp_path / "run"
     settings = tiny(eval_every=2, crop=64)
     settings.pop("model")  # the scratch U-Net's knobs; the decoder has its own defaults
-    code = main(["train", "--data", str(tiny_data), "--out", str(run), "--model", "classification",
+    code = main(["train", "--data", str(tiny_data), "--out", str(run), "--kind", "classification",
                  "--encoder", "efficientnet-lite0", "--steps", "2", "--set=model.width=8", *set_arguments(settings)])
     assert code == 0
     out = capsys.readouterr().out

@@ -30,7 +30,7 @@ STEPS = 80
 
 
 def cli_arguments(data: Path, run: Path, resume: bool) -> list[str]:
-    arguments = [sys.executable, "-m", "training.train_cli", "--data", str(data), "--out", str(run), "--steps", str(STEPS)]
+    arguments = [sys.executable, "-m", "cli.train_command", "--data", str(data), "--out", str(run), "--steps", str(STEPS)]
     for section, values in tiny().items():
         arguments += [f"--set={section}.{key}={json.dumps(value)}" for key, value in values.items()]
     return arguments + (["--resume"] if resume else [])
