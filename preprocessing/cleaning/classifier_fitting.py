@@ -50,6 +50,7 @@ from preprocessing.cleaning.colour_labels import (
 from preprocessing.cleaning.image_analysis import shared_reduction
 from preprocessing.colour.chroma_statistics import small_copy
 from preprocessing.images.image_loading import ValidationLimits, validate_image
+from safe_files.atomic_output import write_bytes_atomic
 
 
 def fit_logistic(features: np.ndarray, positive: np.ndarray, weights: np.ndarray | None = None,
@@ -168,7 +169,7 @@ def main(argv: list[str] | None = None) -> dict:
         "model": final.to_dict(),
     }
     text = json.dumps(report, indent=1)
-    args.out.write_text(text + "\n", encoding="utf-8")
+    write_bytes_atomic(args.out, (text + "\n").encode("utf-8"))  # the shipped model file: never half-written
     print(json.dumps({k: v for k, v in report.items() if k != "model"}, indent=1))
     return report
 

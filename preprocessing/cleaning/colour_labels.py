@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
+import io
 import random
 import sys
 from pathlib import Path
@@ -25,6 +26,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 from preprocessing.images.image_loading import load_rgb
+from safe_files.atomic_output import atomic_path, write_bytes_atomic
 
 LABELS_DIR = Path(__file__).with_name("hand_labels")
 BOUNDARY_LABELS = LABELS_DIR / "colour_labels.csv"  # low-chroma bands oversampled
@@ -85,7 +87,8 @@ def write_sheets(paths: list[Path], out: Path) -> None:
             image.thumbnail((TILE - 4, TILE - 4))
             sheet.paste(image, (x + (TILE - image.width) // 2, y + 16 + (TILE - image.height) // 2))
             draw.text((x + 4, y + 2), str(first + offset), fill=(255, 255, 255))
-        sheet.save(out / f"sheet-{first // per_sheet:02d}.png")
+        with atomic_path(out / f"sheet-{first // per_sheet:02d}.png", durable=False) as temporary:
+            sheet.save(temporary, format="PNG")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -97,10 +100,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     paths = uniform_rgb_sample(args.data, args.count, args.seed)
     write_sheets(paths, args.out)
-    with open(args.out / "index.csv", "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["number", "path"])
-        writer.writerows((n, str(p.relative_to(args.data))) for n, p in enumerate(paths))
+    index = io.StringIO()
+    writer = csv.writer(index)
+    writer.writerow(["number", "path"])
+    writer.writerows((n, str(p.relative_to(args.data))) for n, p in enumerate(paths))
+    write_bytes_atomic(args.out / "index.csv", index.getvalue().encode("utf-8"))
     print(f"{len(paths)} files, {(len(paths) + COLUMNS * ROWS - 1) // (COLUMNS * ROWS)} sheets in {args.out}")
 
 
