@@ -22,7 +22,7 @@ The classifier was fitted on 1,891 hand-checked images (preprocessing/cleaning/h
 the low-chroma boundary, and colour_labels_uniform.csv, 960 caltech101 files drawn uniformly) by
 python -m preprocessing.cleaning.classifier_fitting. `ColourThresholds.colour_filter` picks one of its three thresholds
 (lenient, balanced, strict: they keep 99.5%, 98.5% and 90% of bsds500's colour photographs out of
-fold); balanced is the default. Measured at balanced (docs/benchmarks.md; asserted by tests/cleaning/test_colour_filter_rates.py):
+fold); balanced is the default. Measured at balanced (docs/benchmarks.md; asserted by tests/preprocessing/cleaning/test_colour_filter_rates.py):
 98.8% of bsds500's colour photographs kept, 97.8% of bw-archive's monochrome prints rejected, and
 on the uniform caltech101 sample 98.4% of unambiguous colour photographs kept and 87.3% of
 unambiguous near-gray ones rejected (the issue's 98% goals for the last two folders are not met:

@@ -9,7 +9,7 @@ from pathlib import Path
 from cli.main import main
 from preprocessing.cleaning.clean_decision import read_dropped, read_kept_paths
 from preprocessing.shards.dataset_card import read_card
-from tests.preprocessing.shard_inputs import link_real_photos
+from tests.preprocessing.shards.shard_inputs import link_real_photos
 
 
 def _latest_artifact(key: str):

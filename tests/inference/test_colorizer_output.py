@@ -15,7 +15,7 @@ from inference.working_size import working_shape
 from preprocessing.colour.lab_numpy import srgb_to_lab
 from preprocessing.images.image_loading import load_rgb
 from tests.conftest import shared_folder
-from tests.inference.conftest import archive_sample
+from tests.model_inputs import archive_sample
 
 
 @pytest.fixture(scope="module")

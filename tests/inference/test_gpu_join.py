@@ -11,7 +11,7 @@ from inference.full_res_lab import join_lightness_ab, lightness_of_rgb
 from inference.gpu_join import join_lightness_ab_torch, join_on_device
 from inference.working_size import working_shape
 from preprocessing.images.image_loading import load_rgb
-from tests.inference.conftest import archive_sample
+from tests.model_inputs import archive_sample
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 

@@ -20,7 +20,7 @@ from PIL import Image
 from inference.colorize_run import colorize_input, workspace_of
 from inference.colorizer import ColorizeSettings
 from inference.run_ledger import DONE, FAILED, SKIPPED, RunLedger
-from tests.inference.conftest import archive_sample
+from tests.model_inputs import archive_sample
 
 SETTINGS = ColorizeSettings(working_size=64)
 

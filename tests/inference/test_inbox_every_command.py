@@ -17,7 +17,7 @@ from PIL import Image
 
 from inference.inbox_index import INBOX_INDEX
 from inference.run_ledger import DONE, RunLedger
-from tests.inference.conftest import archive_sample
+from tests.model_inputs import archive_sample
 
 INTERVAL = 2
 

@@ -27,7 +27,7 @@ from preprocessing.colour.lab_numpy import srgb_to_lab
 from preprocessing.images.image_loading import load_rgb
 from tests.conftest import shared_folder
 from tests.inference import full_res_lab_reference as reference
-from tests.inference.conftest import archive_sample
+from tests.model_inputs import archive_sample
 
 REPO = Path(__file__).resolve().parents[2]
 

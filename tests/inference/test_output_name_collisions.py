@@ -11,7 +11,7 @@ from PIL import Image
 from inference.colorize_run import colorize_input, workspace_of
 from inference.colorizer import ColorizeSettings
 from inference.run_ledger import DONE, RunLedger
-from tests.inference.conftest import archive_sample
+from tests.model_inputs import archive_sample
 
 SETTINGS = ColorizeSettings(working_size=64, force=True)
 # input name -> (format, the output name it must get); sorted order decides who keeps a contested name.

@@ -10,7 +10,7 @@ from inference.colorize_run import colorize_input, workspace_of
 from inference.colorizer import ColorizeSettings, ledger_version
 from inference.model_loading import resolve_bundle
 from inference.run_ledger import RunLedger
-from tests.inference.conftest import archive_sample
+from tests.model_inputs import archive_sample
 
 
 def _digests(folder) -> dict[str, str]:

@@ -16,7 +16,7 @@ from inference.colorize_run import (
 )
 from inference.colorizer import ColorizeSettings
 from inference.run_ledger import DONE, RunLedger
-from tests.inference.conftest import archive_sample
+from tests.model_inputs import archive_sample
 
 SETTINGS = ColorizeSettings(working_size=64, force=True)
 SAME = ["a/p.jpg", "a/q.jpg", "c/s.jpg"]  # batches of 2: [a/p, a/q], [b/r, c/s]

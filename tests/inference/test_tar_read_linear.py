@@ -22,7 +22,7 @@ from inference.colorize_run import (
 )
 from inference.colorizer import ColorizeSettings
 from inference.run_ledger import DONE, SKIPPED, RunLedger
-from tests.inference.conftest import archive_sample
+from tests.model_inputs import archive_sample
 
 SETTINGS = ColorizeSettings(working_size=64)
 BATCH_IMAGES = 2

@@ -12,8 +12,8 @@ from PIL import Image
 from inference.colorize_run import colorize_input, workspace_of
 from inference.colorizer import ColorizeSettings
 from inference.run_ledger import RunLedger
-from tests.inference.conftest import archive_sample
 from tests.inference.killed_colorize import done_outputs, kill_after
+from tests.model_inputs import archive_sample
 
 SETTINGS = ColorizeSettings(working_size=64)
 

@@ -17,7 +17,7 @@ from preprocessing.images.image_loading import ValidationLimits
 from preprocessing.shards.shard_part import _claim_part, part_fingerprint
 from preprocessing.shards.shard_plan import INDEX_DIR, ShardPlan, ShardSettings
 from safe_files.atomic_output import read_json, write_json_atomic
-from tests.inference.conftest import archive_sample
+from tests.model_inputs import archive_sample
 
 
 def _legacy_digest(value) -> str:

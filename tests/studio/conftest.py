@@ -14,8 +14,6 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.inference.conftest import tiny_bundle  # noqa: F401  (the same session fixture)
-
 CHROMIUM = Path("/usr/bin/chromium")
 E2E_DIR = Path(__file__).parent / "e2e"
 REPO = Path(__file__).resolve().parents[2]

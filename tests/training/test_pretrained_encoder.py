@@ -11,7 +11,7 @@ import torch
 
 from preprocessing.images.image_inventory import sha256_file
 from preprocessing.shards.dataset_card import read_card
-from tests.training.conftest import tiny
+from tests.model_inputs import tiny
 from training import pretrained_encoder
 from training.bundle import load_bundle
 from training.model_factory import build_model, generator_config

@@ -11,9 +11,8 @@ from pathlib import Path
 
 import torch
 
+from tests.model_inputs import tiny
 from training.run_files import latest_checkpoint, load_checkpoint, read_history
-
-from .conftest import tiny
 
 REPO = Path(__file__).resolve().parents[2]
 

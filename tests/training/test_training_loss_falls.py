@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from tests.model_inputs import tiny
 from training.optimisation import warmup_cosine
 from training.run_files import read_history
 from training.train_loop import train
-
-from .conftest import tiny
 
 LOSS_PART = {"regression": "l1", "classification": "cross_entropy", "gan": "l1"}
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from tests.model_inputs import tiny
 from training.optimisation import warmup_cosine
 from training.run_files import (
     latest_checkpoint,
@@ -22,8 +23,6 @@ from training.run_files import (
     read_history,
 )
 from training.train_loop import train
-
-from .conftest import tiny
 
 REPO = Path(__file__).resolve().parents[2]
 STEPS = 80

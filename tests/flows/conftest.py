@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from flows.prefect_services import free_port
-from tests.orchestration.served_prefect import ServedPrefect
+from tests.flows.served_prefect import ServedPrefect
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,7 +10,7 @@ from inference.colorize_run import workspace_of
 from inference.colorizer import ColorizeSettings
 from inference.inbox_index import INBOX_INDEX
 from inference.run_ledger import RunLedger
-from tests.inference.conftest import archive_sample
+from tests.model_inputs import archive_sample
 
 SIZE_64 = ColorizeSettings(working_size=64)
 

@@ -17,13 +17,13 @@ import pytest
 from flows.prefect_services import PROJECT_ROOT
 from preprocessing.cleaning.clean_decision import read_kept_paths
 from preprocessing.shards.dataset_card import read_card
-from tests.orchestration.served_prefect import (
+from tests.flows.served_prefect import (
     CHROMIUM,
     ServedPrefect,
     chromium,
     visible_text,
 )
-from tests.preprocessing.shard_inputs import link_real_photos
+from tests.preprocessing.shards.shard_inputs import link_real_photos
 
 DOCS_SCREENSHOT = PROJECT_ROOT / "docs" / "prefect-ui-flow-run.png"
 

@@ -11,7 +11,7 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
 from preprocessing.cleaning.clean_run import CleanPlan
-from tests.preprocessing.shard_inputs import link_real_photos
+from tests.preprocessing.shards.shard_inputs import link_real_photos
 
 
 def _plan_states(flow_run_id) -> list[str]:

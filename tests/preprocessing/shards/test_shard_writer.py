@@ -19,13 +19,13 @@ from preprocessing.colour.ab_gamut import bin_count
 from preprocessing.shards.dataset_card import load_decoder, read_card, shard_paths
 from preprocessing.shards.shard_build import build_shards
 from preprocessing.shards.shard_plan import ShardSettings
-from tests.preprocessing.shard_inputs import (
+from tests.preprocessing.shards.shard_inputs import (
     bomb_png,
     link_real_photos,
     write_awkward_inputs,
 )
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture

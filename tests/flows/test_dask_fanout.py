@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from preprocessing.shards.dataset_card import read_card
-from tests.preprocessing.shard_inputs import link_real_photos
+from tests.preprocessing.shards.shard_inputs import link_real_photos
 
 pytest.importorskip("prefect_dask", reason="prefect-dask is not installed (pip install -c constraints.txt -e '.[dask]')")
 

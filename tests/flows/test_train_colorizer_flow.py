@@ -21,10 +21,9 @@ from prefect.client.schemas.filters import (
 
 import flows.train_colorizer as train_flow
 from cli.main import main
+from tests.model_inputs import tiny
 from training.presets import TrainingSettings
 from training.run_files import read_history
-
-from .conftest import tiny
 
 
 def set_arguments(overrides: dict) -> list[str]:

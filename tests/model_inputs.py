@@ -1,4 +1,4 @@
-"""Fixtures for inference tests: a tiny bundle trained in this session, and real archive files."""
+"""Fixtures every folder may use (registered in tests/conftest.py): a tiny bundle trained in this session, real archive files, and tiny real shards."""
 
 from __future__ import annotations
 
@@ -55,4 +55,36 @@ def archive_tree(tmp_path_factory) -> Path:
         folder = root / ("box-a" if index % 2 else "box-b/sleeve")
         folder.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(photo, folder / photo.name)
+    return root
+
+
+# Tiny everything: a U-Net of width 8, 32 px crops, one thread (the CPU is shared; more threads stall).
+TINY = {
+    "model": {"width": 8, "depth": 2},
+    "discriminator": {"width": 8, "layers": 2},
+    "train": {
+        "batch_size": 8, "crop": 32, "workers": 0, "log_every": 1, "checkpoint_every": 10, "eval_every": 1000,
+        "eval_images": 4, "grid_rows": 2, "warmup_steps": 5, "shuffle_buffer": 32, "cpu_threads": 1, "lr": 3e-3,
+    },
+}
+
+
+def tiny(**train_settings) -> dict:
+    return {"model": dict(TINY["model"]), "discriminator": dict(TINY["discriminator"]),
+            "train": {**TINY["train"], **train_settings}}
+
+
+@pytest.fixture(scope="session")
+def tiny_data(tmp_path_factory) -> Path:
+    """DATA root with shards/ of ~40 real photos from many Caltech-101 classes (short side 48)."""
+    caltech = shared_folder("caltech101")
+    from preprocessing.shards.shard_build import build_shards
+    from preprocessing.shards.shard_plan import ShardSettings
+
+    root = tmp_path_factory.mktemp("tiny-data")
+    images = root / "images"
+    images.mkdir()
+    for path in sorted(caltech.rglob("*.jpg"))[::200][:44]:
+        (images / f"{path.parent.name}-{path.name}").symlink_to(path)
+    build_shards(images, root / "shards", ShardSettings(short_side=48, val_fraction=0.15, maxcount=10), workers=1)
     return root

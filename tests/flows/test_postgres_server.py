@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from flows import prefect_services as services
-from tests.preprocessing.shard_inputs import link_real_photos
+from tests.preprocessing.shards.shard_inputs import link_real_photos
 
 PG_BIN = next((str(p) for p in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)), None) \
     if Path("/usr/lib/postgresql").is_dir() else None
