@@ -4,11 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-# Prefect stays inside the project (no ~/.prefect), starts patiently on small machines, phones nobody.
+# Prefect stays inside the project (no ~/.prefect). tintype sets its other Prefect defaults itself
+# (no analytics, a patient temporary server: flows/prefect_defaults.py), with or without make.
 export PREFECT_HOME := $(CURDIR)/.prefect
-export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120
-export PREFECT_SERVER_ANALYTICS_ENABLED := false
-export PREFECT_UI_ENABLED := false
 export PYTHONUNBUFFERED := 1
 
 .PHONY: setup demo serve browser test bench clean
@@ -47,6 +45,7 @@ bench: setup
 	$(BIN)/python benchmarks/colorize.py --model default --out bench-out/colorize-default.json
 	$(BIN)/python benchmarks/colorize.py --model fast --out bench-out/colorize-fast.json
 	$(BIN)/python benchmarks/studio.py --out bench-out/studio.json
+	$(BIN)/python benchmarks/cli_startup.py --out bench-out/cli-startup.json
 
 clean:
 	rm -rf $(VENV) .prefect demo-out bench-out

@@ -16,8 +16,10 @@ import threading
 import time
 from pathlib import Path
 
+from cli.argument_types import Bounded
+from cli.progress_display import add_quiet_argument, progress_display
 from cli.settings_arguments import add_settings_arguments, settings_from_arguments
-from inference.colorizer import ColorizeSettings
+from inference.colorize_settings import ColorizeSettings
 from inference.model_loading import default_bundle_path, resolve_bundle
 
 DEFAULT_MODEL = str(default_bundle_path())
@@ -35,18 +37,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_settings_arguments(parser, ColorizeSettings, COLORIZE_OPTIONS, RENAMED_COLORIZE_OPTIONS)
     parser.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
     parser.add_argument("--inbox", action="store_true", help="INPUT is a watched folder: plan only entries not finished before")
-    parser.add_argument("--every", type=int, default=0, metavar="SECONDS",
+    parser.add_argument("--every", type=Bounded(int, {"ge": 0}), default=0, metavar="SECONDS",
                         help="with --inbox: re-run every SECONDS in this process, one run at a time (Ctrl-C stops)")
+    add_quiet_argument(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     args.model = str(resolve_bundle(args.model))
     if not (Path(args.model) / "version.txt").is_file():
-        print(f"error: no model bundle at {args.model} (pass --model BUNDLE, e.g. RUN/bundle from `tintype train`)", file=sys.stderr)
+        print(f"error: no model bundle at {args.model}; pass --model BUNDLE (e.g. RUN/bundle from `tintype train`) "
+              "or a shipped model: default, fast", file=sys.stderr)
         return 2
     if not Path(args.input).exists():
-        print(f"error: input not found: {args.input}", file=sys.stderr)
+        print(f"error: input not found: {args.input}; give an image, a folder, a .zip, a .tar(.gz) or a .txt list of paths",
+              file=sys.stderr)
         return 2
     from flows.colorize_archive import colorize_archive
 
@@ -56,14 +61,12 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.every:
         if not args.inbox:
-            print("error: --every needs --inbox", file=sys.stderr)
+            print("error: --every needs --inbox; add --inbox (INPUT is then a watched folder)", file=sys.stderr)
             return 2
-        return _every(args.every, colorize_archive, parameters)
-    try:
-        totals = colorize_archive(**parameters)
-    except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        with progress_display(args.quiet):
+            return _every(args.every, colorize_archive, parameters)
+    with progress_display(args.quiet):
+        totals = colorize_archive(**parameters)  # a refusal (OUTPUT inside INPUT) is reported by cli/main.py
     print(json.dumps(totals, indent=1))
     return 1 if totals["failed"] and not totals["done"] else 0
 
@@ -74,6 +77,8 @@ def _every(seconds: int, colorize_archive, parameters: dict) -> int:
     progress (a second Ctrl-C stops at once), exit 0."""
     from prefect.exceptions import TerminationSignal
 
+    from cli.user_errors import is_user_error
+
     stop = _StopRequest()
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -81,12 +86,11 @@ def _every(seconds: int, colorize_archive, parameters: dict) -> int:
             started = time.monotonic()
             try:
                 print(json.dumps(colorize_archive(**parameters)), flush=True)
-            except ValueError as error:  # a user error (e.g. OUTPUT inside INPUT): no tick will fix it
-                print(f"error: {error}", file=sys.stderr)
-                return 2
             except TerminationSignal:  # SIGTERM while Prefect's own handler held it: the run is marked crashed
                 break
             except Exception as error:
+                if is_user_error(error):  # e.g. OUTPUT inside INPUT: no tick will fix it (cli/main.py reports it)
+                    raise
                 print(f"run failed, retrying in {seconds} s: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
             stop.requested.wait(max(0.0, seconds - (time.monotonic() - started)))
     except KeyboardInterrupt:  # the second Ctrl-C

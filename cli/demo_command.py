@@ -11,13 +11,16 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from cli.argument_types import AT_LEAST_ONE
+from cli.progress_display import add_quiet_argument, progress_display
 from flows.sample_settings import SAMPLE_SHARDS, SAMPLE_STEPS, sample_training
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("demo", help="run the whole pipeline on a built-in sample (a few minutes on a CPU)")
     parser.add_argument("--out", default="demo-out", help="where the demo writes (default: ./demo-out)")
-    parser.add_argument("--steps", type=int, default=SAMPLE_STEPS, help=f"training steps (default {SAMPLE_STEPS}: about a minute on 2 cores)")
+    parser.add_argument("--steps", type=AT_LEAST_ONE, default=SAMPLE_STEPS, help=f"training steps (default {SAMPLE_STEPS}: about a minute on 2 cores)")
+    add_quiet_argument(parser)
     parser.set_defaults(run=run)
 
 
@@ -38,16 +41,18 @@ def run(args: argparse.Namespace) -> int:
     server, url = serve_gallery(gallery)  # a real web gallery on 127.0.0.1, scraped like any site
     print(f"sample gallery served at {url}", flush=True)
     try:
-        result = pipeline(
-            dataset=DatasetParameters(seeds=[url], out=str(out / "data"), scrape=ScrapeSettings(allow_private=True),
-                                      shards=SAMPLE_SHARDS),
-            training=TrainingParameters(out=str(out / "runs" / "demo"), settings=sample_training(args.steps)),
-            colorize=ColorizeParameters(output=str(out / "colorized")),
-        )
+        with progress_display(args.quiet):
+            result = pipeline(
+                dataset=DatasetParameters(seeds=[url], out=str(out / "data"), scrape=ScrapeSettings(allow_private=True),
+                                          shards=SAMPLE_SHARDS),
+                training=TrainingParameters(out=str(out / "runs" / "demo"), settings=sample_training(args.steps)),
+                colorize=ColorizeParameters(output=str(out / "colorized")),
+            )
     finally:
         server.shutdown()
     _where_to_look(out, result)
-    _colorize_with_default_model(out, result)
+    with progress_display(args.quiet):
+        _colorize_with_default_model(out, result)
     return 0
 
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
+from cli.argument_types import AT_LEAST_ONE, require_file
+from cli.progress_display import add_quiet_argument, progress_display
 from cli.settings_arguments import add_settings_arguments, settings_from_arguments
 from scraping.scrape_settings import ScrapeSettings
 
 # The ScrapeSettings a command line offers (every one is a field of the scrape flow's form).
-SCRAPE_OPTIONS = ("max_images", "max_depth", "max_pages", "include", "exclude", "allow_private", "threads",
-                  "max_per_host", "min_host_delay_s", "contact_url", "max_bytes")
+SCRAPE_OPTIONS = ("max_images", "max_depth", "max_pages", "max_links_per_page", "include", "exclude", "allow_private",
+                  "threads", "max_per_host", "min_host_delay_s", "contact_url", "max_bytes")
 RENAMED_SCRAPE_OPTIONS = {"--per-host": "max_per_host", "--host-delay": "min_host_delay_s"}
 
 
@@ -31,22 +32,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("scrape", help="seed pages or a URL list -> images + manifest in DATA/raw")
     add_scrape_arguments(parser)
     parser.add_argument("--out", default="data", help="data root; images go to OUT/raw (default: ./data)")
-    parser.add_argument("--workers", type=int, default=2, help="batches (sites or URL-list parts) at once")
+    parser.add_argument("--workers", type=AT_LEAST_ONE, default=2, help="batches (sites or URL-list parts) at once")
+    add_quiet_argument(parser)
     parser.set_defaults(run=run)
-
-
-def check_source(args: argparse.Namespace) -> None:
-    """Fail before any flow starts when the URL list is missing (a clear message, not a traceback)."""
-    if args.url_list and not Path(args.url_list).is_file():
-        raise SystemExit(f"URL list not found: {args.url_list}")
 
 
 def run(args: argparse.Namespace) -> int:
     if bool(args.seed) == bool(args.url_list):
-        raise SystemExit("tintype scrape: give --seed URL (repeatable) or --url-list FILE, not both")
-    check_source(args)
+        raise ValueError("give --seed URL (repeatable) or --url-list FILE; one of the two, not both")
+    require_file(args.url_list, "URL list")
     from flows.scrape import scrape
 
-    totals = scrape(seeds=args.seed, url_list=args.url_list, out=args.out, workers=args.workers, settings=scrape_settings(args))
+    with progress_display(args.quiet):
+        totals = scrape(seeds=args.seed, url_list=args.url_list, out=args.out, workers=args.workers, settings=scrape_settings(args))
     print(json.dumps(totals, indent=1))
     return 0

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import argparse
 import signal
+import socket
 import time
 from pathlib import Path
+
+from cli.argument_types import PORT
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("serve", help="Prefect server + UI on 127.0.0.1, all deployments, a worker (Ctrl-C stops)")
-    parser.add_argument("--port", type=int, default=4200, help="port on 127.0.0.1 (default 4200; 0 picks a free one)")
+    parser.add_argument("--port", type=PORT, default=4200, help="port on 127.0.0.1 (default 4200; 0 picks a free one)")
     parser.add_argument("--pause-schedules", action="store_true",
                         help="deploy every schedule paused (resume one in the UI, or `prefect deployment schedule resume`)")
     parser.add_argument("--logs", default=None, help="folder for server.log and worker.log (default: $PREFECT_HOME/serve-logs)")
@@ -25,6 +28,9 @@ def run(args: argparse.Namespace) -> int:
     from flows import prefect_services as services
 
     port = args.port or services.free_port()
+    with socket.socket() as probe:  # a port in use is refused now (cli/main.py), not after the server's start-up
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind(("127.0.0.1", port))
     env = services.server_environment(port)
     logs = Path(args.logs or Path(env["PREFECT_HOME"]) / "serve-logs")
     logs.mkdir(parents=True, exist_ok=True)

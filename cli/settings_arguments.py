@@ -19,6 +19,8 @@ import typing
 from pathlib import Path
 from typing import Any, Iterable, Literal, Mapping
 
+from cli.argument_types import BOUNDS, Bounded
+
 
 @dataclasses.dataclass(frozen=True)
 class _Leaf:
@@ -105,6 +107,8 @@ def _option(leaf: _Leaf) -> dict[str, Any]:
         return {"choices": choices, "type": type(choices[0]), "default": default, "help": text}
     if origin is tuple:  # repeatable: --include A --include B
         return {"action": "append", "type": typing.get_args(kind)[0], "default": None, "help": text}
+    if kind in (int, float) and BOUNDS.keys() & leaf.field.metadata.keys():
+        return {"type": Bounded(kind, leaf.field.metadata), "default": default, "help": text}
     if kind in (int, float, str, Path):
         return {"type": kind, "default": default, "help": text}
     raise TypeError(f"no command-line option for a {kind!r} setting ({leaf.field.name})")

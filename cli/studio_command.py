@@ -11,6 +11,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from cli.argument_types import PORT
 from cli.colorize_command import DEFAULT_MODEL
 from cli.settings_arguments import add_settings_arguments, settings_from_arguments
 from studio.studio_config import StudioConfig
@@ -22,7 +23,7 @@ STUDIO_OPTIONS = ("model", "models_dir", "max_upload_mb", "max_megapixels", "dev
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("studio", help="a local web page to colorize pictures, compare before/after and download")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 picks a free one)")
+    parser.add_argument("--port", type=PORT, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 picks a free one)")
     parser.add_argument("--work-dir", default=None, help="where jobs and results are kept (default: a temporary folder, removed on exit)")
     add_settings_arguments(parser, StudioConfig, STUDIO_OPTIONS)
     parser.set_defaults(run=run)
@@ -30,7 +31,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.model and not (Path(args.model) / "version.txt").is_file():
-        print(f"error: no model bundle at {args.model} (a bundle folder holds weights.pt, config.json, version.txt ...)", file=sys.stderr)
+        print(f"error: no model bundle at {args.model}; give a bundle folder (it holds weights.pt, config.json, version.txt ...)",
+              file=sys.stderr)
         return 2
     import uvicorn
 
@@ -40,7 +42,8 @@ def run(args: argparse.Namespace) -> int:
         family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
         listener = socket.create_server((args.host, args.port), family=family)  # bound first so --port 0 can print the real port
     except OSError as error:
-        print(f"error: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
+        print(f"error: cannot listen on {args.host}:{args.port}: {error.strerror}; "
+              "choose another --port (0 picks a free one) or --host", file=sys.stderr)
         return 2
     work_dir = Path(args.work_dir) if args.work_dir else Path(tempfile.mkdtemp(prefix="tintype-studio-"))
     config = settings_from_arguments(StudioConfig, args, STUDIO_OPTIONS, work_dir=work_dir, default_model=Path(DEFAULT_MODEL))

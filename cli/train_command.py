@@ -10,7 +10,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
+from cli.argument_types import require_folder
+from cli.progress_display import add_quiet_argument, progress_display
 from cli.settings_arguments import add_settings_arguments, settings_from_arguments
 from training.presets import TrainingSettings
 
@@ -21,6 +24,7 @@ RENAMED_TRAINING_OPTIONS = {"--model": "kind"}  # until the next release (--mode
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("train", help="train a colorizer on Lab shards (the train-colorizer flow)")
     add_train_arguments(parser)
+    add_quiet_argument(parser)
     parser.set_defaults(run=run)
 
 
@@ -28,7 +32,8 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", required=True, help="DATA root (with shards/dataset.json) or the shard folder")
     parser.add_argument("--out", required=True, help="run folder: checkpoints, metrics.jsonl, samples/, bundle/")
     add_settings_arguments(parser, TrainingSettings, TRAINING_OPTIONS, RENAMED_TRAINING_OPTIONS)
-    parser.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue from the newest checkpoint in --out; with a larger --steps, train it longer")
     parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=JSON",
                         help='override any other setting, e.g. --set train.lr=0.001 --set model.attention=true')
 
@@ -43,7 +48,7 @@ def parse_overrides(assignments: list[str]) -> dict[str, dict]:
         key, separator, raw = assignment.partition("=")
         section, dot, name = key.partition(".")
         if not separator or not dot:
-            raise SystemExit(f"--set needs SECTION.KEY=VALUE, got {assignment!r}")
+            raise ValueError(f"--set needs SECTION.KEY=VALUE, got {assignment!r}; e.g. --set train.lr=0.001")
         try:
             value = json.loads(raw)
         except json.JSONDecodeError:
@@ -53,13 +58,28 @@ def parse_overrides(assignments: list[str]) -> dict[str, dict]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from flows.train_colorizer import train_colorizer
+    settings = training_settings(args)
+    from flows.train_colorizer import SAMPLE_DATA_ROOT, train_colorizer
+    from training.train_loop import find_shard_dir
 
-    result = train_colorizer(data=args.data, out=args.out, settings=training_settings(args), resume=args.resume)
-    print(f"trained {result['step']} steps; bundle: {result['bundle_dir']}")
+    if args.data != SAMPLE_DATA_ROOT:  # that one gets the built-in sample dataset when it has none (the flow's rule)
+        require_folder(args.data, "data root")
+        find_shard_dir(args.data)  # no shards: refused now, not after Prefect's start-up and the task's retries
+
+    with progress_display(args.quiet):
+        result = train_colorizer(data=args.data, out=args.out, settings=settings, resume=args.resume)
+    if result["nothing_to_train"]:
+        print(nothing_to_train_line(args, result["step"], result["bundle_dir"]))
+    else:
+        print(f"trained {result['step']} steps; bundle: {result['bundle_dir']}")
     for name, value in result["metrics"].items():
         print(f"  {name}: {'n/a' if value is None else f'{value:.4f}'}")
     return 0
+
+
+def nothing_to_train_line(args: argparse.Namespace, step: int, bundle_dir: str | Path) -> str:
+    asked = f"--steps {args.steps}" if args.steps is not None else f"its steps {step}"
+    return f"{args.out} already at step {step} >= {asked}: nothing to train; bundle at {bundle_dir}"
 
 
 def main(argv: list[str] | None = None, prog: str = "python -m cli.train_command") -> int:
@@ -67,6 +87,10 @@ def main(argv: list[str] | None = None, prog: str = "python -m cli.train_command
     parser = argparse.ArgumentParser(prog=prog, description="Train a colorizer (no Prefect).")
     add_train_arguments(parser)
     args = parser.parse_args(argv)
+    try:
+        settings = training_settings(args)
+    except ValueError as error:  # a malformed --set: a bad command line
+        parser.error(str(error))
     from training.distributed_setup import leave_process_group
     from training.train_loop import (
         train,  # torch is imported only once the arguments are good
@@ -76,10 +100,12 @@ def main(argv: list[str] | None = None, prog: str = "python -m cli.train_command
         print(json.dumps({k: record[k] for k in ("step", "steps", "loss", "lr")}), flush=True)
 
     try:
-        result = train(args.data, args.out, resume=args.resume, progress=show, **training_settings(args).train_arguments())
+        result = train(args.data, args.out, resume=args.resume, progress=show, **settings.train_arguments())
     finally:
         leave_process_group()
-    if result.bundle_dir is not None:
+    if result.nothing_to_train:
+        print(nothing_to_train_line(args, result.step, result.bundle_dir), flush=True)
+    elif result.bundle_dir is not None:
         print(f"bundle: {result.bundle_dir}", flush=True)
     return 0
 

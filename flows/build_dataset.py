@@ -10,16 +10,12 @@ from pathlib import Path
 from typing import Annotated
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import (
-    create_markdown_artifact,
-    create_progress_artifact,
-    create_table_artifact,
-    update_progress_artifact,
-)
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from pydantic import Field
 
 from flows.clean import clean as clean_flow
 from flows.flow_inputs import SAMPLE_GALLERY, local_data_root, sample_gallery_task
+from flows.progress_reporting import StageProgress, current_stage
 from flows.scrape import scrape as scrape_flow
 from flows.task_cache import cached_on_sources, plan_result, planned_with_cache
 from flows.task_running import map_bounded, retrying, run_isolated
@@ -37,14 +33,18 @@ SHARDS_SUBDIR = "shards"
 
 @task(name="plan-shards", **retrying(), **cached_on_sources(lambda p: [str(Path(p["clean_dir"]) / KEPT_FILE) if p["clean_dir"] else p["images"]]))
 def plan_shards_task(images: str, shard_dir: str, settings: ShardSettings, clean_dir: str | None = None) -> dict[str, str]:
-    files = read_kept_paths(clean_dir) if clean_dir else iter_image_files(images)  # only clean, unique images
-    plan = plan_shards(files, shard_dir, settings)
+    files = list(read_kept_paths(clean_dir) if clean_dir else iter_image_files(images))  # only clean, unique images
+    with StageProgress("shards: read files", "files", total=len(files)) as progress:
+        plan = plan_shards(files, shard_dir, settings, progress=progress.update)
+        progress.update(len(files))
     return plan_result(save_plan(plan))
 
 
 @task(name="write-shard-part", **retrying())
 def write_part_task(plan_path: str, split: str, part: int) -> dict:
-    result = run_isolated(write_part, plan_path, split, part)
+    stage = current_stage()
+    on_progress = (lambda done: stage.update_share((split, part), done)) if stage else None
+    result = run_isolated(write_part, plan_path, split, part, on_progress=on_progress)
     return asdict(result)
 
 
@@ -83,14 +83,14 @@ def build_dataset(
     part_ids = plan.part_ids()
     logger.info("%d images in, %d parts to write with %d workers", plan.inputs, len(part_ids), workers)
 
-    progress_id = create_progress_artifact(progress=0.0, description="shard parts written")
-    done = []
+    total = sum(len(plan.parts[split][part]) for split, part in part_ids)
+    with StageProgress("shards: write", "images", total=total, artifact="images written to shards") as progress:
 
-    def on_part(result: dict) -> None:
-        done.append(result)
-        update_progress_artifact(progress_id, progress=100.0 * len(done) / max(len(part_ids), 1))
+        def on_part(result: dict) -> None:  # parts count image by image from their child processes, in full here
+            progress.update_share((result["split"], result["part"]), result["images_in"])
+            progress.publish()
 
-    results = map_bounded(write_part_task, [(plan_path, s, p) for s, p in part_ids], workers, on_part)
+        results = map_bounded(write_part_task, [(plan_path, s, p) for s, p in part_ids], workers, on_part)
     card_path = write_card_task(plan_path, results)
     _publish_summary(plan, results, time.perf_counter() - started, card_path)
     long_lists = ("shards", "skipped", "ab_bins", "ab_histogram", "rebalancing")  # in the file, too long for a page

@@ -12,6 +12,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
+from flows.progress_reporting import StageProgress, current_stage
 from flows.task_cache import cached_on_sources, plan_result, planned_with_cache
 from flows.task_running import map_bounded, retrying, run_isolated
 from preprocessing.cleaning.clean_decision import decide
@@ -30,12 +31,18 @@ CLEAN_SUBDIR = "clean"
 
 @task(name="plan-cleaning", **retrying(), **cached_on_sources(lambda p: [p["images"]]))
 def plan_cleaning_task(images: str, clean_dir: str, part_size: int, settings: CleaningSettings) -> dict[str, str]:
-    return plan_result(plan_cleaning(iter_image_files(images), clean_dir, part_size, limits=settings.limits).save())
+    files = list(iter_image_files(images))
+    with StageProgress("clean: read files", "files", total=len(files)) as progress:
+        plan = plan_cleaning(files, clean_dir, part_size, progress=progress.update, limits=settings.limits)
+        progress.update(len(files))
+    return plan_result(plan.save())
 
 
 @task(name="analyse-clean-part", **retrying())
 def analyse_part_task(plan_path: str, part: int, settings: CleaningSettings) -> str:
-    return run_isolated(analyse_part, plan_path, part, settings)
+    stage = current_stage()
+    on_progress = (lambda done: stage.update_share(part, done)) if stage else None
+    return run_isolated(analyse_part, plan_path, part, settings, on_progress=on_progress)
 
 
 @task(name="decide-clean", **retrying())
@@ -60,7 +67,15 @@ def clean(
     plan_path = planned_with_cache(plan_cleaning_task, images, clean_dir, part_size, settings)
     plan = CleanPlan.load(plan_path)
     logger.info("%d unique inputs, %d byte duplicates, %d parts to analyse", len(plan.files), len(plan.byte_duplicates), len(plan.parts))
-    map_bounded(analyse_part_task, [(plan_path, part, settings) for part in range(len(plan.parts))], workers)
+    sizes = [len(part) for part in plan.parts]
+    with StageProgress("clean: analyse", "images", total=sum(sizes)) as progress:
+        landed = iter(range(len(sizes)))
+
+        def on_part(_path: str) -> None:  # parts count image by image from their child processes, in full once landed (in order)
+            part = next(landed)
+            progress.update_share(part, sizes[part])
+
+        map_bounded(analyse_part_task, [(plan_path, part, settings) for part in range(len(sizes))], workers, on_part)
     summary = decide_task(plan_path, settings)
     sheet = contact_sheet_task(clean_dir)
     rows = [{"reason": "kept", "images": summary["kept"]}] + [

@@ -14,15 +14,11 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import (
-    create_markdown_artifact,
-    create_progress_artifact,
-    create_table_artifact,
-    update_progress_artifact,
-)
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from pydantic import Field
 
 from flows.flow_inputs import SAMPLE_ARCHIVE, sample_archive_task
+from flows.progress_reporting import StageProgress, current_stage
 from flows.task_cache import cached_on_sources, plan_result, planned_with_cache
 from flows.task_running import map_bounded, retrying
 from inference.archive_members import input_sources
@@ -56,7 +52,13 @@ def filter_inbox_task(plan_path: str, bundle: str, settings: ColorizeSettings) -
 
 @task(name="colorize-batch", **retrying())
 def colorize_batch_task(plan_path: str, index: int, bundle: str, settings: ColorizeSettings, device: str, model_batch: int) -> dict:
-    report = colorize_planned_batch(plan_path, index, bundle, settings, device, model_batch)
+    stage, recorded = current_stage(), []
+
+    def on_image(entry) -> None:  # every input settled (colorized, skipped or failed) counts
+        recorded.append(entry)
+        stage.update_share(index, len(recorded))
+
+    report = colorize_planned_batch(plan_path, index, bundle, settings, device, model_batch, on_image=on_image if stage else None)
     summary = asdict(report)
     summary["failures"] = summary["failures"][:FAILURES_SHOWN]
     return summary
@@ -96,16 +98,17 @@ def colorize_archive(
     plan = ColorizePlan.load(plan_path)
     logger.info("%d images listed in %d batches", plan.images, len(plan.batches))
 
-    progress_id = create_progress_artifact(progress=0.0, description="batches colorized")
     finished: list[dict] = []
+    with StageProgress("colorize", "images", total=sum(map(len, plan.batches)), artifact="images colorized") as progress:
 
-    def on_batch(summary: dict) -> None:
-        finished.append(summary)
-        update_progress_artifact(progress_id, progress=100.0 * len(finished) / max(len(plan.batches), 1))
+        def on_batch(summary: dict) -> None:  # batches settle in order; a batch's inputs are all settled now
+            progress.update_share(len(finished), len(plan.batches[len(finished)]))
+            finished.append(summary)
+            progress.publish()
 
-    # One batch at a time: the model already uses every core; decode/encode overlap inside a batch.
-    arguments = [(plan_path, index, model, settings, device, model_batch) for index in range(len(plan.batches))]
-    summaries = map_bounded(colorize_batch_task, arguments, 1, on_batch)
+        # One batch at a time: the model already uses every core; decode/encode overlap inside a batch.
+        arguments = [(plan_path, index, model, settings, device, model_batch) for index in range(len(plan.batches))]
+        summaries = map_bounded(colorize_batch_task, arguments, 1, on_batch)
     ledger_path = finalize_task(output)
     if inbox:
         mark_inbox_entries(plan_path, model, settings)

@@ -25,7 +25,7 @@ def local_data_root(root: str) -> str:
     if not isinstance(filesystem, LocalFileSystem):
         raise ValueError(
             f"data root {root!r} is on {type(filesystem).__name__}; the stages need a local or mounted filesystem "
-            "(a path or file:// URL). Mount the bucket (s3fs-fuse, NFS) and pass the mount path: see docs/scaling.md."
+            "(a path or file:// URL); mount the bucket (s3fs-fuse, NFS) and pass the mount path: see docs/scaling.md."
         )
     return path
 

@@ -39,7 +39,7 @@ def pipeline(
         images=dataset.images, seeds=dataset.seeds, url_list=dataset.url_list, out=dataset.out, workers=dataset.workers,
         scrape=dataset.scrape, cleaning=dataset.cleaning, shards=dataset.shards,
     )
-    trained = train_colorizer(  # resume: a re-run continues (or just re-exports) the run
+    trained = train_colorizer(  # resume: a re-run continues the run, trains it longer or returns its bundle
         data=dataset.out, out=training.out, settings=training.settings, resume=True,
     )
     archive = colorize.input or sample_archive_task(str(Path(dataset.out) / SAMPLE_ARCHIVE))

@@ -30,7 +30,8 @@ class DatasetParameters(BaseModel):
 
 
 class TrainingParameters(BaseModel):
-    """The train-colorizer subflow (it always resumes: a re-run continues or just re-exports the run)."""
+    """The train-colorizer subflow (it always resumes: a re-run continues the run, trains it longer when
+    settings.steps grew, or returns its bundle when the run is already there)."""
 
     out: str = Field("runs/default", description="Run folder: checkpoints, metrics.jsonl, samples/, bundle/ (colorize-archive/inbox reads runs/default/bundle).")
     settings: TrainingSettings = TrainingSettings()

@@ -15,6 +15,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from flows.prefect_defaults import apply_prefect_defaults
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]  # where prefect.yaml lives
 WORK_POOL = "tintype"
 PREFECT = [sys.executable, "-m", "prefect"]
@@ -35,9 +37,9 @@ def server_environment(port: int, ui: bool = True, base: dict | None = None) -> 
         PREFECT_SERVER_API_HOST="127.0.0.1",
         PREFECT_SERVER_API_PORT=str(port),
         PREFECT_UI_ENABLED="true" if ui else "false",
-        PREFECT_SERVER_ANALYTICS_ENABLED="false",
         TINTYPE_ROOT=str(PROJECT_ROOT),  # prefect.yaml's pull step: flow runs start here
     )
+    apply_prefect_defaults(env)
     return env
 
 

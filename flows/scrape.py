@@ -21,6 +21,7 @@ from prefect.artifacts import (
     update_progress_artifact,
 )
 
+from flows.progress_reporting import StageProgress, current_stage
 from flows.task_running import map_bounded, retrying
 from scraping.crawl_frontier import group_seeds_by_site, site_of
 from scraping.scrape_runner import crawl_seeds, scrape_url_list
@@ -36,11 +37,15 @@ def plan_url_batches_task(url_list: str, raw_dir: str, batch_size: int) -> list[
 
 
 def _log_progress(batch: str):
-    logger = get_run_logger()
-    return lambda counts: logger.info(
-        "%s: %d stored, %d failed, %d skipped, %d pages", batch, counts["images_ok"], counts["images_failed"],
-        counts["images_skipped"], counts["pages"],
-    )
+    logger, stage = get_run_logger(), current_stage()
+
+    def report(counts: dict) -> None:
+        logger.info("%s: %d stored, %d failed, %d skipped, %d pages", batch, counts["images_ok"], counts["images_failed"],
+                    counts["images_skipped"], counts["pages"])
+        if stage:  # every image URL settled, whatever its outcome
+            stage.update_share(batch, counts["images_ok"] + counts["images_failed"] + counts["images_skipped"])
+
+    return report
 
 
 @task(name="scrape-url-batch", **retrying())
@@ -96,7 +101,10 @@ def scrape(
                     return
             yield raw_dir, head, replace(settings, max_images=budget)
 
-    map_bounded(scrape_task, arguments(), 1 if settings.max_images is not None else workers, on_batch)
+    # The total is known for a URL list (its lines); a crawl finds its images as it goes.
+    total = sum(Path(head).read_bytes().count(b"\n") for head in heads) if url_list else None
+    with StageProgress("scrape", "images", total=total):
+        map_bounded(scrape_task, arguments(), 1 if settings.max_images is not None else workers, on_batch)
     totals = _totals(results, time.perf_counter() - started)
     totals["raw_dir"] = raw_dir
     create_table_artifact(key="scrape-summary", table=[totals], description=f"images and manifest in {raw_dir}")

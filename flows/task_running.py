@@ -1,6 +1,7 @@
 """How flow tasks run: one retry policy, bounded submission, a fresh child process per stage call, and Dask fan-out.
 
-One retry policy for tasks that touch disk, network or GPU: exponential backoff with jitter.
+One retry policy for tasks that touch disk, network or GPU: exponential backoff with jitter, and no
+retry of a refusal (it would only delay the one-line error by the backoff).
 
 Submit many task runs with at most `limit` in flight (Prefect's thread pool is unbounded).
 
@@ -8,7 +9,8 @@ Run a stage function in a fresh child process.
 
 Tasks run in Prefect's thread pool; CPU-bound image work would serialise on the GIL there. A
 spawned child per call gives real parallelism, and a crash in native code (a hostile image) kills
-the child, not the flow.
+the child, not the flow. The child's progress callback writes a count into shared memory, which the
+parent reads every PROGRESS_POLL_S while it waits.
 
 Run a flow's task fan-out on Dask (prefect-dask): a LocalCluster on this machine, or the scheduler of
 a real cluster in production. The flows stay as they are; only their task runner changes.
@@ -24,6 +26,8 @@ from typing import Any, Callable, Iterable, TypeVar
 from prefect import Flow, Task
 from prefect.tasks import exponential_backoff
 
+from flows.child_progress import count_for_parent, keep_parent_count
+
 
 def retrying(retries: int = 3, base_delay_seconds: float = 2.0) -> dict[str, Any]:
     """Keyword arguments for `@task(...)`."""
@@ -31,7 +35,20 @@ def retrying(retries: int = 3, base_delay_seconds: float = 2.0) -> dict[str, Any
         "retries": retries,
         "retry_delay_seconds": exponential_backoff(backoff_factor=base_delay_seconds),
         "retry_jitter_factor": 0.5,
+        "retry_condition_fn": worth_retrying,
     }
+
+
+def worth_retrying(task: Task, task_run: Any, state: Any) -> bool:
+    """Retry transient failures (I/O, network, CUDA, a lost node), not a refusal that would come back:
+    a ValueError (a wrong setting, a dataset or model that does not fit) or an output that already exists."""
+    try:
+        state.result()
+    except (FileExistsError, ValueError):
+        return False
+    except Exception:
+        return True
+    return True
 
 
 def map_bounded(
@@ -57,11 +74,29 @@ def map_bounded(
 
 
 Result = TypeVar("Result")
+PROGRESS_POLL_S = 0.5
 
 
-def run_isolated(function: Callable[..., Result], *args: Any, **kwargs: Any) -> Result:
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return pool.submit(function, *args, **kwargs).result()
+def run_isolated(
+    function: Callable[..., Result], *args: Any, on_progress: Callable[[int], None] | None = None, **kwargs: Any
+) -> Result:
+    """`function(*args, **kwargs)` in a spawned child. With `on_progress`, the function gets a
+    `progress(done, total)` keyword argument, and `on_progress(done)` is called here as the count moves."""
+    spawn = multiprocessing.get_context("spawn")
+    if on_progress is None:
+        with ProcessPoolExecutor(1, mp_context=spawn) as pool:
+            return pool.submit(function, *args, **kwargs).result()
+    count = spawn.RawValue("q", 0)  # shared memory, handed to the child when it starts
+    with ProcessPoolExecutor(1, mp_context=spawn, initializer=keep_parent_count, initargs=(count,)) as pool:
+        future = pool.submit(function, *args, progress=count_for_parent, **kwargs)
+        seen = 0
+        while True:
+            try:
+                return future.result(timeout=PROGRESS_POLL_S)
+            except TimeoutError:  # still working: pass on how far it got
+                if count.value != seen:
+                    seen = count.value
+                    on_progress(seen)
 
 
 LOCAL = "local"

@@ -1,7 +1,9 @@
 """train-colorizer: Lab shards -> a trained model bundle in RUN/bundle.
 
 One retriable task runs the whole loop; a retry (or a re-run with resume) continues from the newest
-checkpoint, so a crash costs at most `checkpoint_every` steps. Every training holds one slot of the
+checkpoint, so a crash costs at most `checkpoint_every` steps. A re-run with resume and a larger
+settings.steps trains the run longer (a warm restart of the LR, recorded in its run_config.json); one
+whose steps are already reached trains nothing and returns the bundle. Every training holds one slot of the
 global concurrency limit `gpu` (created with 1 slot if missing), so two trainings never share a GPU.
 """
 
@@ -24,6 +26,7 @@ from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 from prefect.runtime import task_run
 from pydantic import Field
 
+from flows.progress_reporting import StageProgress
 from flows.sample_settings import SAMPLE_SHARDS
 from flows.task_running import retrying
 from preprocessing.shards.dataset_card import CARD_NAME
@@ -70,26 +73,20 @@ def _publish_grid(grid_path: str, step: int) -> None:
     )
 
 
-def _worth_retrying(task, task_run, state) -> bool:
-    """Retry transient failures (I/O, CUDA, a lost node); not a wrong argument or a refused --out."""
-    try:
-        state.result()
-    except (FileExistsError, ValueError):
-        return False
-    except Exception:
-        return True
-    return True
-
-
-@task(name="train-model", retry_condition_fn=_worth_retrying, **retrying(retries=2, base_delay_seconds=2.0))
+@task(name="train-model", **retrying(retries=2, base_delay_seconds=2.0))
 def train_model_task(data: str, out: str, settings: TrainingSettings, resume: bool) -> dict:
     logger = get_run_logger()
     resume = resume or task_run.run_count > 1  # a retry continues the run it interrupted
     progress_id = create_progress_artifact(progress=0.0, description=f"training steps done ({out})")
 
+    steps: list[StageProgress] = []  # for a terminal, from the first record on (a resumed run's rate counts its own steps)
+
     def on_progress(record: dict) -> None:
         update_progress_artifact(progress_id, progress=100.0 * record["step"] / record["steps"])
         logger.info("step %d/%d loss %.4f lr %.2e", record["step"], record["steps"], record["loss"], record["lr"])
+        if not steps:
+            steps.append(StageProgress("train", "steps", total=record["steps"], done=record["step"]))
+        steps[0].update(record["step"], note=f"loss {record['loss']:.4f}")
 
     def on_evaluation(record: dict) -> None:
         create_table_artifact(key="train-colorizer-metrics", table=_metrics_table(record),
@@ -98,11 +95,21 @@ def train_model_task(data: str, out: str, settings: TrainingSettings, resume: bo
 
     ensure_gpu_limit()
     with concurrency(GPU_LIMIT, occupy=1):
-        result = train(data, out, resume=resume, progress=on_progress, on_evaluation=on_evaluation,
-                       **settings.train_arguments())
+        try:
+            result = train(data, out, resume=resume, progress=on_progress, on_evaluation=on_evaluation,
+                           **settings.train_arguments())
+        except BaseException:
+            for stage in steps:
+                stage.finish(failed=True)
+            raise
+    for stage in steps:
+        stage.finish()
+    if result.nothing_to_train:
+        logger.info("%s already at step %d >= steps %d: nothing to train; bundle at %s",
+                    out, result.step, settings.steps or result.step, result.bundle_dir)
     metrics = {k: result.metrics[k] for k in METRIC_COLUMNS if k in result.metrics}
     return {"run_dir": str(result.run_dir), "bundle_dir": str(result.bundle_dir), "step": result.step,
-            "resumed_from": result.resumed_from, "metrics": metrics}
+            "resumed_from": result.resumed_from, "nothing_to_train": result.nothing_to_train, "metrics": metrics}
 
 
 @flow(name="train-colorizer", log_prints=True)
@@ -110,7 +117,7 @@ def train_colorizer(
     data: str = Field(SAMPLE_DATA_ROOT, description="Data root whose shards/ (and dataset card) the training reads, as build-dataset wrote it. The default, data, gets the built-in sample dataset first if it has none."),
     out: str = Field("runs/default", description="Run folder: checkpoints, metrics.jsonl, samples/, bundle/ (what colorize-archive takes as its model)."),
     settings: TrainingSettings = TrainingSettings(),
-    resume: bool = Field(False, description="Continue the run in OUT from its newest checkpoint (a re-run with this on only finishes what is missing)."),
+    resume: bool = Field(False, description="Continue the run in OUT from its newest checkpoint (a re-run with this on only finishes what is missing; with a larger settings.steps it trains the run longer)."),
 ) -> dict:
     """Train a colorizer on DATA's shards into OUT (checkpoints, metrics.jsonl, samples/, bundle/)."""
     if data == SAMPLE_DATA_ROOT and not _has_dataset(data):  # a fresh machine's run with no --param

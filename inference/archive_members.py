@@ -87,7 +87,7 @@ def list_members(
     if path.is_dir():
         yield from _list_directory(path, expand_archives, max_member_bytes)
     elif not path.is_file():
-        raise FileNotFoundError(f"input not found: {path}")
+        raise FileNotFoundError(f"input not found: {path}; check the path")
     elif suffix_of(path.name) in ZIP_SUFFIXES:
         yield from _list_zip(path, max_member_bytes)
     elif suffix_of(path.name) in TAR_SUFFIXES:
@@ -97,7 +97,8 @@ def list_members(
     elif is_image_name(path.name):
         yield MemberRef(None, str(path.resolve()), path.name, path.stat().st_size)
     else:
-        raise ValueError(f"not an image, directory, archive or list file: {path}")
+        raise ValueError(f"not an image, directory, archive or list file: {path}; "
+                         "give an image, a folder, a .zip, a .tar(.gz) or a .txt list of paths")
 
 
 def _list_directory(root: Path, expand_archives: bool, max_bytes: int) -> Iterator[MemberRef | MemberProblem]:

@@ -57,9 +57,9 @@ class ColorizePlan:
 def check_no_overlap(source: Path, output: Path) -> None:
     real_source, real_output = source.resolve(), output.resolve()
     if real_output == real_source:
-        raise ValueError(f"output {output} is the input: originals are never overwritten")
+        raise ValueError(f"output {output} is the input, and originals are never overwritten; choose another output")
     if real_source.is_dir() and real_output.is_relative_to(real_source):
-        raise ValueError(f"output {output} is inside the input folder {source}: pick a folder outside it")
+        raise ValueError(f"output {output} is inside the input folder {source}; pick a folder outside it")
 
 
 def plan_run(source: str | Path, output: str | Path, batch_images: int = DEFAULT_BATCH_IMAGES) -> Path:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 
+from inference.colorize_settings import ColorizeSettings
 from inference.colour_check import ColourVerdict, judge_colour
 from inference.full_res_lab import (
     join_lightness_ab,
@@ -40,25 +41,9 @@ from inference.working_size import (
 )
 from preprocessing.images.image_loading import to_rgb
 from safe_files.identity import versioned
-from safe_files.image_decode import DEFAULT_MAX_PIXELS, ImageSource, open_checked
+from safe_files.image_decode import ImageSource, open_checked
 
 _GREY_MODES = {"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"}
-
-
-@dataclass(frozen=True)
-class ColorizeSettings:
-    """How a picture is colorized: the model's working size and what is done to its colour."""
-
-    working_size: int | None = field(default=None, metadata={"description": (
-        "Longer side the model sees, in pixels: colour detail and speed, never sharpness (empty: the model's own, "
-        "320 for the default model, 160 for fast; inference/working_size.py)."), "ge": 32, "le": 4096})
-    saturation: float = field(default=1.0, metadata={"description": "Multiplies the predicted colour.", "ge": 0})
-    temperature: float | None = field(default=None, metadata={"description": (
-        "Classification models: annealed-mean temperature (empty: the model's own, 0.38)."), "gt": 0})
-    smoothing_sigma: float = field(default=0.0, metadata={"description": "Gaussian sigma of the colour, in working-size pixels (0: off).", "ge": 0})
-    force: bool = field(default=False, metadata={"description": (
-        "Also colorize inputs that already look like colour photographs (they are skipped and reported otherwise).")})
-    max_pixels: int = field(default=DEFAULT_MAX_PIXELS, metadata={"description": "Larger inputs are refused as likely decompression bombs."})
 
 
 DEFAULT_SETTINGS = ColorizeSettings()

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from torch import nn
-from torch.nn.utils.fusion import fuse_conv_bn_eval
+if TYPE_CHECKING:
+    from torch import nn
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 SHIPPED_BUNDLE = MODELS_DIR / "default"
@@ -44,6 +45,10 @@ def fold_batchnorm(model: nn.Module) -> int:
     """In place: each Conv2d directly followed by a BatchNorm2d inside an nn.Sequential, and each pair a
     module names through `conv_bn_pairs()` (the pretrained encoder's blocks), becomes one Conv2d (the
     BN an Identity). Returns how many were folded."""
+    # torch here, not at the top: choosing a bundle (`tintype colorize --help`) needs none.
+    from torch import nn
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+
     if model.training:
         raise ValueError("fold_batchnorm needs a model in eval mode (BatchNorm must use its running statistics)")
     folded = 0

@@ -2,6 +2,8 @@
 
 A bounded thread pool serves every host at once; the shared per-host limiter keeps each host
 polite, and URL lists are interleaved host by host so that one slow host does not fill the pool.
+A crawl fetches its pages in waves chosen by the frontier (`crawl_frontier.py`), merged in rank order,
+so its page order is the site's, not the network's timing.
 Resumable: URLs with a final status in the manifest are skipped, failed ones are retried until
 they have `max_attempts` attempts. Progress goes to an optional callback with the running counts.
 """
@@ -204,28 +206,53 @@ class Scraper:
         """Crawl from `seeds` (same site), downloading the images the pages show."""
         started = time.monotonic()
         s = self.settings
-        frontier = CrawlFrontier(seeds, s.max_depth, s.max_pages, s.include, s.exclude)
+        frontier = CrawlFrontier(seeds, s.max_depth, s.max_pages, s.include, s.exclude, s.max_links_per_page)
         self._run(deque(), frontier)
         self.summary.seconds = round(time.monotonic() - started, 3)
         return self.summary
+
+    def _take_page(
+        self, task: PageTask, row: dict[str, Any], parsed: ParsedPage | None, frontier: CrawlFrontier,
+        queue: deque[tuple[ImageRef, str | None, int | None]], seen_images: set[str],
+    ) -> None:
+        """Record a fetched page, queue the images it shows and give its links to the frontier."""
+        self._record(row)
+        if parsed is None:
+            return
+        shown = 0
+        if not parsed.directives & NO_IMAGES:
+            shown = len(parsed.images)
+            for ref in parsed.images:
+                if ref.url not in seen_images:
+                    seen_images.add(ref.url)
+                    if self._wanted_image(ref.url):
+                        queue.append((ref, row["final_url"] or task.url, task.depth))
+        if not parsed.directives & NO_FOLLOW:
+            frontier.add_links(task, parsed.links, parsed.next_pages, images=shown, link_count=parsed.link_count)
 
     def _run(self, images: deque[ImageRef], frontier: CrawlFrontier | None) -> None:
         queue: deque[tuple[ImageRef, str | None, int | None]] = deque((ref, None, None) for ref in images)
         seen_images: set[str] = {ref.url for ref in images}
         in_flight: dict[Future, tuple[str, Any]] = {}
         backlog = max(2, self.settings.threads * 2)
+        # Pages go in waves of up to `backlog` (two per thread keeps the pool busy across the wave's
+        # tail): the next wave is chosen only once every page of this one is merged, in the order they
+        # were handed out, so which fetch finished first never changes the crawl.
+        wave: list[PageTask] = []
+        fetched: dict[int, tuple[dict[str, Any], ParsedPage | None]] = {}  # a wave's pages by rank
         with ThreadPoolExecutor(max_workers=max(1, self.settings.threads), thread_name_prefix="scrape") as pool:
             while True:
-                images_in_flight = sum(1 for kind, _ in in_flight.values() if kind == "image")
-                while len(in_flight) < backlog:
-                    if queue and self._budget_left(images_in_flight):
-                        ref, page, depth = queue.popleft()
-                        in_flight[pool.submit(self._image_row, ref, page or "", depth)] = ("image", ref)
-                        images_in_flight += 1
-                    elif frontier is not None and not self._budget_spent() and (task := frontier.pop()):
+                if frontier is not None and len(fetched) == len(wave):
+                    for task in wave:
+                        self._take_page(task, *fetched[task.rank], frontier, queue, seen_images)
+                    wave, fetched = (frontier.pop_wave(backlog) if not self._budget_spent() else []), {}
+                    for task in wave:
                         in_flight[pool.submit(self._fetch_page, task)] = ("page", task)
-                    else:
-                        break
+                images_in_flight = sum(1 for kind, _ in in_flight.values() if kind == "image")
+                while len(in_flight) < backlog and queue and self._budget_left(images_in_flight):
+                    ref, page, depth = queue.popleft()
+                    in_flight[pool.submit(self._image_row, ref, page or "", depth)] = ("image", ref)
+                    images_in_flight += 1
                 if not in_flight:
                     break
                 done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
@@ -233,19 +260,8 @@ class Scraper:
                     kind, item = in_flight.pop(future)
                     if kind == "image":
                         self._record(future.result())
-                        continue
-                    row, parsed = future.result()
-                    self._record(row)
-                    if parsed is None or frontier is None:
-                        continue
-                    if not parsed.directives & NO_IMAGES:
-                        for ref in parsed.images:
-                            if ref.url not in seen_images:
-                                seen_images.add(ref.url)
-                                if self._wanted_image(ref.url):
-                                    queue.append((ref, row["final_url"] or item.url, item.depth))
-                    if not parsed.directives & NO_FOLLOW:
-                        frontier.add_links(item, parsed.links, parsed.next_pages)
+                    else:
+                        fetched[item.rank] = future.result()
         self.writer.flush()
         if self.progress:
             self.progress(self.summary.to_dict())

@@ -41,7 +41,7 @@ class ScrapeSettings:
     max_depth: int = field(default=2, metadata={"description": "Link depth from the seeds (pagination adds none)."})
     max_pages: int = field(default=200, metadata={"description": "Pages read per site."})
     max_images: int | None = field(default=None, metadata={"description": "Stop after this many stored images (empty: no cap)."})
-    max_links_per_page: int = field(default=5000, metadata={"description": "Links followed from one page."})
+    max_links_per_page: int = field(default=200, metadata={"description": "Links taken from one page; a page with more and no images is link-heavy: its links are crawled last.", "ge": 1})
     include: tuple[str, ...] = field(default=(), metadata={"description": "Follow only page URLs matching one of these regexes."})
     exclude: tuple[str, ...] = field(default=(), metadata={"description": "Never follow page URLs matching these regexes."})
     # parallelism and resumption

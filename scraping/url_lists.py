@@ -127,5 +127,5 @@ def write_url_batches(url_list: str | Path, raw_dir: str | Path, batch_size: int
             write_bytes_atomic(path, data)
         paths.append(path)
     if not paths:
-        raise ValueError(f"URL list {url_list} holds no URLs")
+        raise ValueError(f"URL list {url_list} holds no URLs; give one image URL a line (.txt) or a url column")
     return paths

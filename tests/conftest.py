@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from flows.prefect_defaults import apply_prefect_defaults
+
 # Prefect settings must be in the environment before prefect is imported anywhere.
 _PREFECT_HOME = Path(tempfile.mkdtemp(prefix="tintype-test-prefect-"))
 os.environ.setdefault("PREFECT_HOME", str(_PREFECT_HOME))
-os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+apply_prefect_defaults()  # as `tintype` does (flows/prefect_defaults.py)
 os.environ.setdefault("PREFECT_UI_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 

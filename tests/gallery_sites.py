@@ -14,6 +14,7 @@ import zlib
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Callable
 
 import pytest
 from PIL import Image
@@ -302,3 +303,97 @@ def loopback_settings(**overrides: object) -> ScrapeSettings:
 @pytest.fixture
 def scrape_settings_factory():
     return loopback_settings
+
+
+# -- a paginated gallery beside a link farm ----------------------------------------------------------
+
+FARM_LINKS = 10_000  # links on every farm page, each to another farm page
+GALLERY_PAGES = 6
+GALLERY_PHOTOS = 17
+
+
+@dataclass
+class FarmGallerySite:
+    """`/index.html` links a link farm (`/farm/<id>.html`, generated on the fly) before a gallery of
+    GALLERY_PAGES pages chained by rel=next (some by `<link>`, some by `<a>`) showing GALLERY_PHOTOS
+    real photos. `delay(path)` is slept before each page is answered, so a test can reorder which
+    fetch completes first."""
+
+    photos: dict[str, bytes]  # "/photos/<n>.jpg" -> bytes of a real photo
+    base: str = ""
+    delay: Callable[[str], float] = lambda path: 0.0
+    hits: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def page(self, path: str) -> str | None:
+        if path == "/index.html":  # the farm first: discovery order alone favours it
+            return "<html><body><a href='/farm/0.html'>more links</a> <a href='/gallery/1.html'>gallery</a></body></html>"
+        if path.startswith("/farm/") and path.endswith(".html"):
+            farm_id = path[len("/farm/"):-len(".html")]
+            links = "".join(f"<a href='/farm/{farm_id}-{k}.html'>{k}</a>\n" for k in range(FARM_LINKS))
+            return f"<html><body>{links}</body></html>"
+        number = path.removeprefix("/gallery/").removesuffix(".html")
+        if not (path.startswith("/gallery/") and number.isdigit() and 1 <= int(number) <= GALLERY_PAGES):
+            return None
+        page_number = int(number)
+        photos = [p for i, p in enumerate(sorted(self.photos, key=_photo_number)) if i % GALLERY_PAGES == page_number - 1]
+        images = "".join(f"<figure><img src='{p}' alt='photo'></figure>" for p in photos)
+        nxt = f"{page_number + 1}.html"
+        head = f"<link rel='next' href='{nxt}'>" if page_number % 2 and page_number < GALLERY_PAGES else ""
+        tail = f"<a rel='next' href='{nxt}'>next</a>" if page_number % 2 == 0 and page_number < GALLERY_PAGES else ""
+        return f"<html><head>{head}</head><body>{images}<a href='/index.html'>home</a>{tail}</body></html>"
+
+
+def _photo_number(path: str) -> int:
+    return int(path.removeprefix("/photos/").removesuffix(".jpg"))
+
+
+class _FarmGalleryHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    site: FarmGallerySite
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def _send(self, status: int, body: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        try:
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def do_GET(self) -> None:
+        site = self.site
+        path = self.path.split("?", 1)[0]
+        with site.lock:
+            site.hits.append(path)
+        if path == "/robots.txt":
+            return self._send(200, b"User-agent: *\nDisallow: /private/\n", "text/plain")
+        if path in site.photos:
+            return self._send(200, site.photos[path], "image/jpeg")
+        if (html := site.page(path)) is not None:
+            time.sleep(site.delay(path))
+            return self._send(200, html.encode(), "text/html; charset=utf-8")
+        return self._send(404, b"not found", "text/plain")
+
+
+@pytest.fixture
+def farm_gallery_site(caltech_dir: Path):
+    files = sorted((caltech_dir / "airplanes").glob("*.jpg"))[:GALLERY_PHOTOS]
+    site = FarmGallerySite(photos={f"/photos/{n}.jpg": file.read_bytes() for n, file in enumerate(files)})
+    handler = type("FarmGalleryHandler", (_FarmGalleryHandler,), {"site": site})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    site.base = f"http://127.0.0.1:{server.server_address[1]}"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield site
+    finally:
+        server.shutdown()
+        server.server_close()

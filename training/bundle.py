@@ -28,9 +28,11 @@ from safe_files.atomic_output import (
     write_bytes_atomic,
     write_json_atomic,
 )
-from training.model_factory import build_model
+from training.model_factory import PROVENANCE_KEYS, build_model
 
 BUNDLE_FILES = ("weights.pt", "config.json", "dataset.json", "metrics.json", "version.txt")
+# Inference-time calibration, not architecture: a fine-tune may start from a bundle calibrated otherwise.
+CALIBRATION_KEYS = ("temperature", "chroma_gain")
 
 
 @dataclass
@@ -82,3 +84,23 @@ def load_bundle(path: str | Path, device: str | torch.device = "cpu") -> LoadedB
     metrics = read_json(path / "metrics.json")
     version = (path / "version.txt").read_text().strip()
     return LoadedBundle(model=model, config=config, card=read_json(path / "dataset.json"), metrics=metrics, version=version)
+
+
+def starting_weights(path: str | Path, model_config: dict[str, Any]) -> tuple[dict[str, torch.Tensor], str]:
+    """The generator weights and version of the bundle a fine-tune starts from. Refused, naming the
+    differences, unless the bundle's architecture (and, for classification, its ab bins) is the run's."""
+    path = Path(path)
+    missing = [name for name in ("weights.pt", "config.json", "version.txt") if not (path / name).is_file()]
+    if missing:
+        raise FileNotFoundError(f"init_from {path} is not a tintype model bundle (it lacks {', '.join(missing)})")
+    ignored = set(PROVENANCE_KEYS) | set(CALIBRATION_KEYS)
+    theirs = {k: v for k, v in read_json(path / "config.json").items() if k not in ignored}
+    ours = {k: v for k, v in model_config.items() if k not in ignored}
+    differing = sorted(k for k in set(theirs) | set(ours) if theirs.get(k) != ours.get(k))
+    if differing:
+        shown = ", ".join(f"{k}: bundle {str(theirs.get(k))[:40]} vs run {str(ours.get(k))[:40]}" for k in differing)
+        raise ValueError(f"cannot start from {path}: its network differs from this run's ({shown}); "
+                         "train with the same encoder, width and kind, on a dataset card with the same ab bins")
+    state = torch.load(path / "weights.pt", map_location="cpu", weights_only=True)
+    return {name: tensor.float() if tensor.is_floating_point() else tensor for name, tensor in state.items()}, \
+        (path / "version.txt").read_text().strip()

@@ -94,7 +94,7 @@ def evaluate(
             rows.append((gray, predicted_rgb.permute(1, 2, 0).numpy(), truth_rgb.permute(1, 2, 0).numpy()))
         images += 1
     if images == 0:
-        raise ValueError(f"no {split} samples to evaluate in {shard_dir}")
+        raise ValueError(f"no {split} samples to evaluate in {shard_dir}; rebuild the dataset with more images")
     metrics = {name: value / images for name, value in sums.items()}
     metrics["dcf"] = metrics["colourfulness"] - metrics["colourfulness_truth"]
     metrics.update(auc.result())

@@ -8,7 +8,8 @@ Classification configs carry the card's ab bin centres, so they rebuild without 
 nothing (UNetGenerator); an EfficientNet-Lite name is the pretrained-encoder colorizer (EncoderUNet),
 whose decoder has its own, smaller set of knobs (ENCODER_GENERATOR). Its config also records
 `encoder_weights` (package and sha256 of the ImageNet weights it started from): provenance only, the
-bundle's own weights.pt holds the trained encoder.
+bundle's own weights.pt holds the trained encoder. A run fine-tuned from another bundle records that
+bundle's version as `started_from`.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ ENCODER_GENERATOR: dict[str, Any] = {
     "temperature": 0.38,
     "chroma_gain": 1.0,
 }
-PROVENANCE_KEYS = ("working_size", "encoder_weights")  # stored beside the architecture, not part of it
+PROVENANCE_KEYS = ("working_size", "encoder_weights", "started_from")  # stored beside the architecture, not part of it
 
 DEFAULT_DISCRIMINATOR: dict[str, Any] = {"width": 64, "layers": 3, "scales": 1}
 

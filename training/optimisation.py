@@ -5,6 +5,12 @@ Linear warmup then cosine decay to a floor, as a multiplier of the base learning
 A pure function of the step, so a resumed run continues the exact curve (the scheduler's own state
 is checkpointed too, but nothing hidden depends on it).
 
+Training longer (a resume with a larger `steps`) cannot continue the first cosine: it has already
+decayed to the floor. Each extension is a warm restart, recorded in the run config's `extensions`:
+from its `from_step`, a linear warmup of `warmup_steps` (the run's warmup, at most a tenth of the
+extension) from the learning rate of the last step trained back to the base rate, then a cosine to
+the floor at `to_step`. The curve stays a pure function of the step and of the recorded extensions.
+
 When and how fast a pretrained encoder learns: frozen for the first steps (or the whole run), then
 fine-tuned at a fraction of the decoder's learning rate, its first blocks optionally frozen for good.
 
@@ -30,6 +36,43 @@ def warmup_cosine(step: int, total_steps: int, warmup_steps: int, floor: float =
     span = max(total_steps - warmup_steps, 1)
     progress = min(max(step - warmup_steps, 0) / span, 1.0)
     return floor + (1.0 - floor) * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+WARM_RESTART = "warm-restart"
+
+
+def warm_restart(from_step: int, to_step: int, previous_steps: int, warmup_steps: int) -> dict[str, Any]:
+    """The record of one extension of a run, from `from_step` (where it resumed) to `to_step`."""
+    return {"from_step": from_step, "to_step": to_step, "previous_steps": previous_steps, "schedule": WARM_RESTART,
+            "warmup_steps": min(warmup_steps, max((to_step - from_step) // 10, 1))}
+
+
+def first_planned_steps(steps: int, extensions: list[dict[str, Any]]) -> int:
+    """The step count the run was started with (`steps` is the total after its extensions)."""
+    return int(extensions[0]["previous_steps"]) if extensions else int(steps)
+
+
+def scheduled_lr_factor(step: int, steps: int, warmup_steps: int, extensions: list[dict[str, Any]],
+                        floor: float = 0.05) -> float:
+    """The base learning rate's multiplier at (0-based) optimiser step `step` of a run whose total is
+    now `steps`: warmup + cosine over the first plan, then the warm restart of the latest extension
+    that started at or before `step`."""
+    first = first_planned_steps(steps, extensions)
+
+    def factor(step: int, extensions: list[dict[str, Any]]) -> float:
+        active = max((i for i, extension in enumerate(extensions) if extension["from_step"] <= step), default=None)
+        if active is None:
+            return warmup_cosine(step, first, warmup_steps, floor)
+        extension = extensions[active]
+        start, warmup = int(extension["from_step"]), int(extension["warmup_steps"])
+        span, into = int(extension["to_step"]) - start, step - start
+        if into < warmup:  # from the rate of the last step trained before the extension back to the base rate
+            resumed_at = factor(max(start - 1, 0), extensions[:active])
+            return resumed_at + (1.0 - resumed_at) * (into + 1) / warmup
+        progress = min((into - warmup) / max(span - warmup, 1), 1.0)
+        return floor + (1.0 - floor) * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+    return factor(step, extensions)
 
 
 def _encoder(model: nn.Module) -> nn.Module | None:

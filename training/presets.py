@@ -27,9 +27,12 @@ MODEL_KINDS: tuple[str, ...] = get_args(ModelKind)
 #                          times as often (weight < 1 thins them); None: every sample once
 #   rebalance_lambda       the class-rebalancing mix with the uniform prior (Zhang eq. 4: 1.0 = no
 #                          rebalancing); None: the dataset card's weights (lambda 0.5)
+#   init_from              a model bundle folder whose generator weights a fresh run starts from (same
+#                          architecture and ab bins: fine-tuning the shipped model on an archive's own
+#                          photos); None: a new network (a pretrained encoder from its package)
 SHARED_TRAIN_SETTINGS: dict[str, Any] = {
     "encoder_frozen_steps": -1, "encoder_frozen_blocks": 0, "encoder_lr_scale": 0.1,
-    "short_side_range": None, "source_weights": None, "rebalance_lambda": None,
+    "short_side_range": None, "source_weights": None, "rebalance_lambda": None, "init_from": None,
 }
 
 PRESETS: dict[str, dict[str, Any]] = {
@@ -65,7 +68,7 @@ PRESETS: dict[str, dict[str, Any]] = {
 @dataclass(frozen=True)
 class TrainingSettings:
     """Which colorizer is trained and for how long. An empty field takes the preset's value (on a
-    resume, the run's own: a resume keeps the run's preset, kind, encoder and steps)."""
+    resume, the run's own: a resume keeps the run's preset, kind and encoder; a larger steps trains it longer)."""
 
     preset: PresetName | None = field(default=None, metadata={"description": (
         "cpu-small (a tiny U-Net, minutes on a CPU) or gpu-base (50 M parameters, bf16) (empty: cpu-small).")})
@@ -75,7 +78,9 @@ class TrainingSettings:
         "scratch: the U-Net learns everything from this dataset; efficientnet-lite0/1/2: an ImageNet-pretrained encoder "
         "(weights shipped in a registry package) under a U-Net decoder, frozen unless overrides set "
         "train.encoder_frozen_steps (empty: scratch).")})
-    steps: int | None = field(default=None, metadata={"description": "Total optimiser steps; a resumed run stops here (empty: the preset's).", "ge": 1})
+    steps: int | None = field(default=None, metadata={"description": (
+        "Total optimiser steps; a resume trains on to it (a warm restart of the LR when it exceeds the run's plan) "
+        "or, when the run is already there, trains nothing (empty: the preset's; on a resume, the run's)."), "ge": 1})
     batch_size: int | None = field(default=None, metadata={"description": "Images per optimiser step (empty: the preset's).", "ge": 1})
     eval_every: int | None = field(default=None, metadata={"description": (
         "Evaluate (metrics and a sample grid) every this many steps (empty: the preset's)."), "ge": 1})

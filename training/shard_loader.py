@@ -55,7 +55,7 @@ def train_pipeline(
 ) -> wds.DataPipeline:
     urls = shard_paths(shard_dir, card, "train")
     if not urls:
-        raise ValueError(f"the dataset card in {shard_dir} lists no train shards")
+        raise ValueError(f"the dataset card in {shard_dir} lists no train shards; rebuild the dataset with more images")
     if resampled:
         source = [wds.ResampledShards(urls, seed=seed, deterministic=True)]
     else:
@@ -104,7 +104,8 @@ def val_samples(shard_dir: str | Path, card: dict[str, Any], split: str = "val",
     """(key, L (H, W), ab (2, H, W)) in shard order, one pass, no augmentation."""
     urls = shard_paths(shard_dir, card, split)
     if not urls:
-        raise ValueError(f"the dataset card in {shard_dir} lists no {split} shards")
+        raise ValueError(f"the dataset card in {shard_dir} lists no {split} shards; "
+                         "rebuild the dataset with more images (a val split needs val_fraction > 0)")
     decoder = load_decoder(card)
     dataset = wds.WebDataset(urls, shardshuffle=False, nodesplitter=None, workersplitter=None, empty_check=False)
     for count, sample in enumerate(dataset):

@@ -14,6 +14,10 @@ RUN/ (= `out`) receives:
 Resume (`resume=True`): loads the newest checkpoint and continues at its step with the same LR
 schedule; history lines written after that checkpoint by a killed process are dropped. With no
 checkpoint yet it simply starts. Without `resume`, a RUN that already holds checkpoints is refused.
+Train longer: a resume with `steps` above the checkpoint's step trains on to it; the run config's
+`steps` becomes the new total and its `extensions` record the change, whose LR is a warm restart
+(optimisation.scheduled_lr_factor). A resume whose `steps` (or, without it, the run's) is already
+reached trains nothing: it returns the bundle, exporting it first if it is missing or older.
 A resume on another dataset than the run started on (another size, codec or set of images: the
 card's `dataset_identity`) is refused too: it would continue, or just re-export, the old weights under
 the new card. A start at step 0 sets aside what a checkpoint-less earlier run left (run_leftovers).
@@ -34,7 +38,13 @@ from torch.nn.parallel import DistributedDataParallel
 from preprocessing.shards.dataset_card import CARD_NAME, dataset_identity, read_card
 from safe_files.atomic_output import read_json, write_json_atomic
 from safe_files.identity import same_identity
-from training.bundle import export_bundle, plain_module
+from training.bundle import (
+    BUNDLE_FILES,
+    export_bundle,
+    load_bundle,
+    plain_module,
+    starting_weights,
+)
 from training.distributed_setup import ProcessPlace, barrier, join_process_group
 from training.evaluation import evaluate, gray_predictor
 from training.losses import (
@@ -48,15 +58,19 @@ from training.model_factory import build_discriminator, build_model, generator_c
 from training.optimisation import (
     EmaWeights,
     apply_encoder_schedule,
+    first_planned_steps,
     parameter_groups,
-    warmup_cosine,
+    scheduled_lr_factor,
+    warm_restart,
 )
 from training.presets import run_config
 from training.pretrained_encoder import encoder_provenance
 from training.run_files import (
     append_record,
+    checkpoint_step,
     latest_checkpoint,
     load_checkpoint,
+    read_history,
     restore_rng_state,
     rng_state,
     save_checkpoint,
@@ -80,6 +94,7 @@ class TrainResult:
     metrics: dict[str, Any]
     resumed_from: int | None
     model: torch.nn.Module | None = None  # the trained generator (EMA weights when enabled), on its device
+    nothing_to_train: bool = False  # a resume whose steps were already reached: no step was taken
 
 
 def find_shard_dir(data: str | Path) -> Path:
@@ -88,7 +103,8 @@ def find_shard_dir(data: str | Path) -> Path:
     for candidate in (data / "shards", data):
         if (candidate / CARD_NAME).is_file():
             return candidate
-    raise FileNotFoundError(f"no dataset card: neither {data / 'shards' / CARD_NAME} nor {data / CARD_NAME} exists")
+    raise FileNotFoundError(f"no dataset card: neither {data / 'shards' / CARD_NAME} nor {data / CARD_NAME} exists; "
+                            "build the shards first (build-dataset) or give the data root that holds shards/")
 
 
 def _resolve_config(run_dir: Path, preset: str | None, kind: str | None, steps: int | None,
@@ -101,7 +117,6 @@ def _resolve_config(run_dir: Path, preset: str | None, kind: str | None, steps: 
         # The stored config wins (overrides given to a resume are not applied): same run, same schedule.
         config = read_json(stored_path) if stored_path.is_file() else load_checkpoint(latest_checkpoint(run_dir))["config"]
         for name, given, stored in (("preset", preset, config["preset"]), ("model kind", kind, config["kind"]),
-                                    ("steps", steps, config["train"]["steps"]),
                                     ("encoder", (overrides or {}).get("model", {}).get("encoder"),
                                      config["model"].get("encoder", "scratch"))):
             if given is not None and given != stored:
@@ -113,11 +128,31 @@ def _resolve_config(run_dir: Path, preset: str | None, kind: str | None, steps: 
                 "size or codec); a resume would continue the old weights under the new dataset's card. "
                 "Train into a new run folder (--out, or the flow's out parameter), or move this run away"
             )
+        done = checkpoint_step(latest_checkpoint(run_dir))
+        if steps is not None and steps != config["train"]["steps"] and steps > done:
+            config["extensions"] = _extended(config, done, steps)
+            config["train"]["steps"] = steps
         return {**config, "dataset": dataset}
     merged = {section: dict(values) for section, values in (overrides or {}).items()}
     if steps is not None:
         merged.setdefault("train", {})["steps"] = steps
     return {**run_config(preset or "cpu-small", kind or "regression", merged), "dataset": dataset}
+
+
+def _extended(config: dict[str, Any], done: int, steps: int) -> list[dict[str, Any]]:
+    """The run's extensions, plus one from step `done` to `steps`. Extensions that start at or after
+    `done` never governed a step that is kept (their run was cut short before them): replaced."""
+    recorded = config.get("extensions", [])
+    kept = [extension for extension in recorded if extension["from_step"] < done]
+    previous = kept[-1]["to_step"] if kept else first_planned_steps(config["train"]["steps"], recorded)
+    return kept + [warm_restart(done, steps, previous, int(config["train"]["warmup_steps"]))]
+
+
+def _current_bundle(bundle_dir: Path, step: int) -> bool:
+    """A whole bundle exported at `step` (not one of an earlier, shorter plan)."""
+    if not all((bundle_dir / name).is_file() for name in BUNDLE_FILES):
+        return False
+    return read_json(bundle_dir / "metrics.json").get("trained_steps") == step
 
 
 def _autocast(place: ProcessPlace, precision: str):
@@ -153,6 +188,16 @@ def train(
     settings = config["train"]
     kind = config["kind"]
     total_steps = int(settings["steps"])
+    extensions = config.get("extensions", [])
+    checkpoint_path = latest_checkpoint(run_dir) if resume else None  # (without resume a checkpoint was refused)
+    done = checkpoint_step(checkpoint_path) if checkpoint_path is not None else 0
+    nothing_to_train = checkpoint_path is not None and done >= (steps if steps is not None else total_steps)
+    if nothing_to_train:
+        total_steps = done  # the loop takes no step; the stored plan is left as it is
+        if _current_bundle(run_dir / BUNDLE_SUBDIR, done):
+            bundle = load_bundle(run_dir / BUNDLE_SUBDIR)
+            return TrainResult(run_dir=run_dir, bundle_dir=run_dir / BUNDLE_SUBDIR, step=done, metrics=bundle.metrics,
+                               resumed_from=done, model=bundle.model.eval(), nothing_to_train=True)
     place = join_process_group(settings["device"])
     if place.device.type == "cpu" and settings.get("cpu_threads"):
         # On a shared or small CPU, fewer intra-op threads avoid OpenMP barrier stalls (5x here).
@@ -163,13 +208,18 @@ def train(
     barrier(place)
 
     torch.manual_seed(settings["seed"] * 1000 + place.rank)
-    checkpoint_path = latest_checkpoint(run_dir) if resume else None  # (without resume a checkpoint was refused)
     model_config = generator_config(kind, card, **config["model"])
     if model_config["encoder"] != "scratch":
         model_config["encoder_weights"] = encoder_provenance(model_config["encoder"])
+    initial_state = None
+    if settings["init_from"]:  # checked on a resume too: the bundle records what its run started from
+        initial_state, model_config["started_from"] = starting_weights(settings["init_from"], model_config)
     model = build_model(model_config)
-    if model_config["encoder"] != "scratch" and checkpoint_path is None:
-        model.encoder.load_imagenet()  # before the EMA copies the weights; a resume loads its checkpoint instead
+    # Before the EMA copies the weights; a resume loads its checkpoint instead.
+    if initial_state is not None and checkpoint_path is None:
+        model.load_state_dict(initial_state)
+    elif model_config["encoder"] != "scratch" and checkpoint_path is None:
+        model.encoder.load_imagenet()
     discriminator = build_discriminator(config["discriminator"]) if kind == "gan" else None
     memory_format = torch.channels_last if settings["channels_last"] and place.device.type == "cuda" else torch.contiguous_format
     model.to(place.device, memory_format=memory_format)
@@ -182,7 +232,7 @@ def train(
                                   lr=settings["lr"], betas=betas, weight_decay=settings["weight_decay"])
 
     def lr_factor(step: int) -> float:
-        return warmup_cosine(step, total_steps, settings["warmup_steps"])
+        return scheduled_lr_factor(step, int(settings["steps"]), settings["warmup_steps"], extensions)
 
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor)
     d_optimizer = None
@@ -205,6 +255,9 @@ def train(
         if len(state["rng"]) == place.world_size:
             restore_rng_state(state["rng"][place.rank])
         start_step = resumed_from = int(state["step"])
+        # The checkpointed rates are the old plan's; an extension changes them from this step on.
+        for group, base_lr in zip(optimizer.param_groups, scheduler.base_lrs):
+            group["lr"] = base_lr * lr_factor(start_step)
         samples_seen = int(state["data"]["samples_seen"])
         if place.is_main:
             truncate_history(run_dir, start_step)
@@ -234,7 +287,7 @@ def train(
         short_side_range=settings["short_side_range"], source_weights=settings["source_weights"],
     )
     batches = endless_batches(loader)
-    gan_start = int(total_steps * settings["gan_warmup_fraction"])
+    gan_start = int(first_planned_steps(settings["steps"], extensions) * settings["gan_warmup_fraction"])
     eval_dir = find_shard_dir(settings["eval_data"]) if settings.get("eval_data") else shard_dir
     eval_card = read_card(eval_dir)
     can_evaluate = any(s["split"] == settings["eval_split"] for s in eval_card["shards"])
@@ -324,7 +377,7 @@ def train(
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), settings["grad_clip"])
         optimizer.step()
-        lr = scheduler.get_last_lr()[0]
+        lr = optimizer.param_groups[0]["lr"]  # the rate this step used
         scheduler.step()
         if ema is not None:
             ema.update(model, step)
@@ -352,14 +405,15 @@ def train(
     del loader
     bundle_dir = None
     if place.is_main:
-        if not last_metrics and can_evaluate:
-            last_metrics = evaluate_now(step)
+        if not last_metrics and can_evaluate:  # a resume that took no step: its evaluation at this step, if any
+            measured = [r for r in read_history(run_dir) if r.get("type") == "eval" and r.get("step") == step]
+            last_metrics = measured[-1] if measured else evaluate_now(step)
         exported = ema.model if ema is not None else plain_module(model)
         exported.eval()
         metrics = {key: value for key, value in last_metrics.items() if key not in ("type", "grid")}
-        metrics.update(trained_steps=step, preset=config["preset"])
+        metrics.update(trained_steps=step, preset=config["preset"], extensions=extensions)
         bundle_dir = export_bundle(exported, model_config, card, metrics, run_dir / BUNDLE_SUBDIR)
     barrier(place)
     final = ema.model if ema is not None else plain_module(model)
     return TrainResult(run_dir=run_dir, bundle_dir=bundle_dir, step=step, metrics=last_metrics,
-                       resumed_from=resumed_from, model=final.eval())
+                       resumed_from=resumed_from, model=final.eval(), nothing_to_train=nothing_to_train)

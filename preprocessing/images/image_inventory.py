@@ -13,7 +13,7 @@ def iter_image_files(root: str | Path) -> Iterator[Path]:
     """Image files below `root` by suffix, in a stable (sorted) order; hidden entries skipped."""
     root = Path(root)
     if not root.is_dir():
-        raise NotADirectoryError(f"image folder not found: {root}")
+        raise NotADirectoryError(f"image folder not found: {root}; give a folder of photos")
     for path in sorted(root.rglob("*")):
         relative = path.relative_to(root)
         if any(part.startswith(".") for part in relative.parts):

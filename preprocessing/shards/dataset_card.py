@@ -92,9 +92,19 @@ def read_card(shard_dir_or_card: str | Path) -> dict[str, Any]:
     return read_json(path / CARD_NAME if path.is_dir() else path)
 
 
+# Where cards written by earlier layouts name the same decoder (before preprocessing/ had sub-packages).
+FORMER_DECODER_PATHS = {"preprocessing.lab_codec:decode_sample": DECODER_PATH}
+
+
 def load_decoder(card: dict[str, Any]) -> Callable[[dict], tuple[np.ndarray, np.ndarray]]:
-    """Import the `module:function` the card names."""
-    module_name, _, function_name = card["decoder"].partition(":")
+    """The decoder the card names: ours, under its current or a former module path. A card is data,
+    so it never gets to import an arbitrary module."""
+    named = card["decoder"]
+    path = FORMER_DECODER_PATHS.get(named, named)
+    if path != DECODER_PATH:
+        raise ValueError(f"the dataset card names decoder {named!r}, which this tintype does not know; "
+                         "rebuild the shards with `tintype build-dataset` (or its shards step)")
+    module_name, _, function_name = path.partition(":")
     return getattr(importlib.import_module(module_name), function_name)
 
 

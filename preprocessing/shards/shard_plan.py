@@ -25,7 +25,7 @@ SPLIT_RULE = "val if int(sha256_hex[:8], 16) / 2**32 < val_fraction else train (
 
 def split_for(sha256_hex: str, val_fraction: float) -> str:
     if not 0.0 <= val_fraction < 1.0:
-        raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}")
+        raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}; give e.g. 0.05")
     return "val" if int(sha256_hex[:8], 16) / 2**32 < val_fraction else "train"
 
 

@@ -47,9 +47,10 @@ def test_build_dataset_scrapes_then_shards(prefect_server, gallery_site, tmp_pat
         (["build-dataset", "--url-list", "/nonexistent/urls.csv"], "URL list not found"),
     ],
 )
-def test_commands_refuse_bad_sources_before_any_flow(argv, message):
-    with pytest.raises(SystemExit, match=message):
-        main(argv)
+def test_commands_refuse_bad_sources_before_any_flow(argv, message, capsys):
+    code = main(argv)  # one line on stderr and exit code 2, not an exception
+    refusal = capsys.readouterr().err.strip()
+    assert code == 2 and refusal.startswith("error: ") and "\n" not in refusal and message in refusal, refusal
 
 
 def test_scrape_flow_fans_out_url_batches_and_a_rerun_adds_nothing(prefect_server, gallery_site, tmp_path):

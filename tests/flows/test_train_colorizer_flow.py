@@ -125,3 +125,39 @@ def test_tintype_train_takes_the_pretrained_encoder(prefect_server, tiny_data, t
     config = json.loads((run / "bundle" / "config.json").read_text())
     assert config["encoder"] == "efficientnet-lite0" and config["width"] == 8 and "depth" not in config
     assert len(config["encoder_weights"]["sha256"]) == 64
+
+
+def test_a_resume_with_more_steps_trains_longer_through_the_flow_and_tintype(prefect_server, tiny_data, tmp_path):
+    """The flow (what a deployment with resume: true runs) and the `tintype` console script: a larger
+    steps extends the run, a smaller one trains nothing, says so and exits 0."""
+    import os
+    import subprocess
+    import sys
+
+    from prefect.settings import PREFECT_API_URL
+
+    run = tmp_path / "run"
+    overrides = tiny(eval_every=10)
+    first = train_flow.train_colorizer(data=str(tiny_data), out=str(run), settings=TrainingSettings(steps=10, overrides=overrides))
+    assert first["step"] == 10
+    longer = train_flow.train_colorizer(data=str(tiny_data), out=str(run), resume=True,
+                                        settings=TrainingSettings(steps=20, overrides=overrides))
+    assert (longer["resumed_from"], longer["step"], longer["nothing_to_train"]) == (10, 20, False)
+
+    tintype = [str(Path(sys.executable).parent / "tintype"), "train", "--data", str(tiny_data), "--out", str(run)]
+    env = dict(os.environ, PREFECT_API_URL=PREFECT_API_URL.value())
+    extended = subprocess.run([*tintype, "--steps", "30", "--resume", *set_arguments(overrides)],
+                              env=env, capture_output=True, text=True, timeout=600)
+    assert extended.returncode == 0, extended.stderr[-3000:]
+    assert "trained 30 steps" in extended.stdout
+    history = [r for r in read_history(run) if r["type"] == "train"]
+    assert [r["step"] for r in history] == list(range(1, 31))
+    assert history[10]["lr"] > 5 * history[9]["lr"] and history[20]["lr"] > 5 * history[19]["lr"]  # two warm restarts
+    config = json.loads((run / "run_config.json").read_text())
+    assert [(e["from_step"], e["to_step"]) for e in config["extensions"]] == [(10, 20), (20, 30)]
+    assert json.loads((run / "bundle" / "metrics.json").read_text())["trained_steps"] == 30
+
+    shorter = subprocess.run([*tintype, "--steps", "20", "--resume"], env=env, capture_output=True, text=True, timeout=600)
+    assert shorter.returncode == 0, shorter.stderr[-3000:]
+    assert f"{run} already at step 30 >= --steps 20: nothing to train; bundle at {run / 'bundle'}" in shorter.stdout
+    assert [r["step"] for r in read_history(run) if r["type"] == "train"] == list(range(1, 31))

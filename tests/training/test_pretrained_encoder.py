@@ -120,3 +120,21 @@ def test_resume_refuses_another_encoder(tiny_data, tmp_path):
     with pytest.raises(ValueError, match="encoder"):
         train(tiny_data, run, kind="classification", steps=1, resume=True,
               overrides={"model": {"encoder": "scratch"}})
+
+
+def test_a_fine_tune_starts_from_a_bundle_and_records_it(tiny_data, tmp_path):
+    first = train(tiny_data, tmp_path / "first", kind="classification", steps=2, overrides=_encoder_settings())
+    # lr 0: the fine-tune's parameters are exactly the bundle's, not ImageNet's plus a fresh decoder.
+    settings = _encoder_settings(init_from=str(first.bundle_dir), lr=0.0)
+    second = train(tiny_data, tmp_path / "second", kind="classification", steps=1, overrides=settings)
+    started = dict(first.model.named_parameters())
+    assert all(torch.equal(tensor, started[name]) for name, tensor in second.model.named_parameters())
+    assert load_bundle(second.bundle_dir).config["started_from"] == (first.bundle_dir / "version.txt").read_text().strip()
+    # Another architecture is refused by name before any step.
+    wider = _encoder_settings(init_from=str(first.bundle_dir))
+    wider["model"]["width"] = 16
+    with pytest.raises(ValueError, match="width: bundle 8 vs run 16"):
+        train(tiny_data, tmp_path / "third", kind="classification", steps=1, overrides=wider)
+    with pytest.raises(FileNotFoundError, match="not a tintype model bundle"):
+        train(tiny_data, tmp_path / "fourth", kind="classification", steps=1,
+              overrides=_encoder_settings(init_from=str(tmp_path)))

@@ -4,7 +4,9 @@ and ends in the same state as a run that was never interrupted."""
 from __future__ import annotations
 
 import json
+import math
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -17,6 +19,7 @@ import torch
 from tests.model_inputs import tiny
 from training.optimisation import warmup_cosine
 from training.run_files import (
+    checkpoint_step,
     latest_checkpoint,
     list_checkpoints,
     load_checkpoint,
@@ -121,3 +124,71 @@ def test_a_fresh_start_sets_aside_what_a_checkpoint_less_run_left(tiny_data, tmp
     assert json.loads((aside / "gray_baseline.json").read_text()) == {"psnr": 99.0}
     assert (aside / "samples" / "step-00000002.png").read_bytes() == b"old grid"
     assert len((aside / "metrics.jsonl").read_text().splitlines()) == 2
+
+
+def warm_restart_lr(step: int, base_lr: float, first_steps: int, warmup: int, to_step: int) -> float:
+    """The documented rule, written out independently: the lr of (1-based) step `step` of a run planned
+    for `first_steps` then extended to `to_step` at `first_steps`."""
+    if step <= first_steps:
+        return base_lr * warmup_cosine(step - 1, first_steps, warmup)
+    restart_warmup = min(warmup, (to_step - first_steps) // 10)
+    resumed_at = warmup_cosine(first_steps - 1, first_steps, warmup)  # the last step trained before
+    into = step - 1 - first_steps
+    if into < restart_warmup:
+        return base_lr * (resumed_at + (1 - resumed_at) * (into + 1) / restart_warmup)
+    progress = (into - restart_warmup) / (to_step - first_steps - restart_warmup)
+    return base_lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+def test_a_resume_with_more_steps_trains_on_with_a_warm_restart(tiny_data, tmp_path):
+    run = tmp_path / "run"
+    settings = tiny(eval_every=20)
+    first = train(tiny_data, run, steps=20, overrides=settings)
+    assert first.step == 20 and first.resumed_from is None
+
+    longer = train(tiny_data, run, steps=40, resume=True, overrides=settings)
+    assert (longer.resumed_from, longer.step, longer.nothing_to_train) == (20, 40, False)
+    assert checkpoint_step(latest_checkpoint(run)) == 40
+    history = [r for r in read_history(run) if r["type"] == "train"]
+    assert [r["step"] for r in history] == list(range(1, 41))  # no duplicate, no gap
+    assert all(r["steps"] == (20 if r["step"] <= 20 else 40) for r in history)
+    for record in history:
+        assert record["lr"] == pytest.approx(warm_restart_lr(record["step"], 3e-3, 20, 5, 40)), record["step"]
+    lrs = [r["lr"] for r in history]
+    assert lrs[19] < 0.07 * 3e-3 and lrs[21] == pytest.approx(3e-3)  # from the floor back to the base rate in 2 steps
+    extension = {"from_step": 20, "to_step": 40, "previous_steps": 20, "schedule": "warm-restart", "warmup_steps": 2}
+    config = json.loads((run / "run_config.json").read_text())
+    assert config["train"]["steps"] == 40 and config["extensions"] == [extension]
+    bundle_metrics = json.loads((run / "bundle" / "metrics.json").read_text())
+    assert bundle_metrics["trained_steps"] == 40 and bundle_metrics["extensions"] == [extension]
+
+    # Killed after step 30 of the extension, resumed to the same 40: the same schedule, recorded once.
+    (run / "checkpoints" / "step-00000040.pt").unlink()
+    again = train(tiny_data, run, steps=40, resume=True, overrides=settings)
+    assert (again.resumed_from, again.step) == (30, 40)
+    rerun = [r for r in read_history(run) if r["type"] == "train"]
+    assert [r["step"] for r in rerun] == list(range(1, 41))
+    assert [r["lr"] for r in rerun] == lrs
+    assert json.loads((run / "run_config.json").read_text())["extensions"] == [extension]
+
+
+def test_a_resume_with_fewer_steps_than_done_trains_nothing(tiny_data, tmp_path):
+    run = tmp_path / "run"
+    settings = tiny(eval_every=4)
+    train(tiny_data, run, steps=4, overrides=settings)
+    lines = (run / "metrics.jsonl").read_text()
+    version = (run / "bundle" / "version.txt").read_text()
+
+    done = train(tiny_data, run, steps=2, resume=True, overrides=settings)
+    assert (done.nothing_to_train, done.step, done.resumed_from) == (True, 4, 4)
+    assert done.bundle_dir == run / "bundle" and (run / "bundle" / "version.txt").read_text() == version
+    assert (run / "metrics.jsonl").read_text() == lines  # no step taken, nothing evaluated again
+    assert json.loads((run / "run_config.json").read_text())["train"]["steps"] == 4
+
+    # A run with its checkpoint but no bundle (killed while exporting): the bundle is exported, no step taken.
+    shutil.rmtree(run / "bundle")
+    exported = train(tiny_data, run, steps=4, resume=True, overrides=settings)
+    assert exported.nothing_to_train and exported.step == 4
+    assert (run / "bundle" / "version.txt").read_text() == version  # the same weights
+    assert json.loads((run / "bundle" / "metrics.json").read_text())["trained_steps"] == 4
+    assert (run / "metrics.jsonl").read_text() == lines

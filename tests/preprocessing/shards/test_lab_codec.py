@@ -43,3 +43,10 @@ def test_resize_policy_short_side_and_crop():
     assert ResizePolicy(100).apply(image).size == (200, 100)
     assert ResizePolicy(100, centre_crop=True).apply(image).size == (100, 100)
     assert ResizePolicy(300).apply(image).size == (600, 300)  # small images are upscaled
+
+
+def test_a_card_from_the_former_layout_still_decodes_and_a_foreign_decoder_is_refused():
+    # Cards written before preprocessing/ had sub-packages name the decoder by its former module path.
+    assert load_decoder({"decoder": "preprocessing.lab_codec:decode_sample"}) is load_decoder({"decoder": DECODER_PATH})
+    with pytest.raises(ValueError, match="does not know; rebuild the shards"):
+        load_decoder({"decoder": "os:system"})
