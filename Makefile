@@ -44,6 +44,7 @@ bench: setup
 	$(BIN)/python benchmarks/colour_filter_calibration.py --out bench-out/colour_filter.json
 	$(BIN)/python benchmarks/colorize.py --model default --out bench-out/colorize-default.json
 	$(BIN)/python benchmarks/colorize.py --model fast --out bench-out/colorize-fast.json
+	$(BIN)/python benchmarks/large_scans.py --out bench-out/large-scans.json
 	$(BIN)/python benchmarks/studio.py --out bench-out/studio.json
 	$(BIN)/python benchmarks/cli_startup.py --out bench-out/cli-startup.json
 

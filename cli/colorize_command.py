@@ -1,4 +1,4 @@
-"""`tintype colorize INPUT OUTPUT [--model BUNDLE] [--working-size N] [--saturation X] [--force] [--inbox [--every S]]`.
+"""`tintype colorize INPUT OUTPUT [--model BUNDLE] [--working-size N] [--saturation X] [--force] [--max-pixels N] [--inbox [--every S]]`.
 
 `--every S` re-runs the colorize-archive flow in this process every S seconds until Ctrl-C (or
 SIGTERM). Runs never overlap, and each is a flow run on the configured Prefect API. It does not
@@ -23,7 +23,7 @@ from inference.colorize_settings import ColorizeSettings
 from inference.model_loading import default_bundle_path, resolve_bundle
 
 DEFAULT_MODEL = str(default_bundle_path())
-COLORIZE_OPTIONS = ("working_size", "saturation", "temperature", "smoothing_sigma", "force")
+COLORIZE_OPTIONS = ("working_size", "saturation", "temperature", "smoothing_sigma", "force", "max_pixels")
 RENAMED_COLORIZE_OPTIONS = {"--size": "working_size", "--smoothing": "smoothing_sigma"}  # until the next release
 
 

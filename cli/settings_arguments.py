@@ -69,7 +69,7 @@ def add_settings_arguments(
         parser.add_argument(flag(name), dest=name, **_option(leaves[name]))
     for old, name in (renamed or {}).items():
         option = {key: value for key, value in _option(leaves[name]).items() if key not in ("action", "help")}
-        parser.add_argument(old, dest=name, action=_DeprecatedSpelling, new=flag(name), help=argparse.SUPPRESS, **option)
+        parser.add_argument(old, dest=name, action=DeprecatedSpelling, new=flag(name), help=argparse.SUPPRESS, **option)
 
 
 def settings_from_arguments(settings_class: type, args: argparse.Namespace, names: Iterable[str], **given: Any) -> Any:
@@ -123,7 +123,7 @@ def _without_none(kind: Any) -> Any:
     return kind
 
 
-class _DeprecatedSpelling(argparse.Action):
+class DeprecatedSpelling(argparse.Action):
     """An option's old spelling: stores the value as the new one does and says what to type instead."""
 
     def __init__(self, *args: Any, new: str, **kwargs: Any) -> None:

@@ -13,11 +13,15 @@ from pathlib import Path
 
 from cli.argument_types import PORT
 from cli.colorize_command import DEFAULT_MODEL
-from cli.settings_arguments import add_settings_arguments, settings_from_arguments
+from cli.settings_arguments import (
+    DeprecatedSpelling,
+    add_settings_arguments,
+    settings_from_arguments,
+)
 from studio.studio_config import StudioConfig
 
 DEFAULT_PORT = 8765
-STUDIO_OPTIONS = ("model", "models_dir", "max_upload_mb", "max_megapixels", "device")
+STUDIO_OPTIONS = ("model", "models_dir", "max_upload_mb", "max_pixels", "device")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -26,7 +30,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--port", type=PORT, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 picks a free one)")
     parser.add_argument("--work-dir", default=None, help="where jobs and results are kept (default: a temporary folder, removed on exit)")
     add_settings_arguments(parser, StudioConfig, STUDIO_OPTIONS)
+    # The budget was --max-megapixels (millions of pixels) until the colorize setting took its place; until the next release.
+    parser.add_argument("--max-megapixels", dest="max_pixels", type=_megapixels, action=DeprecatedSpelling, new="--max-pixels",
+                        help=argparse.SUPPRESS)
     parser.set_defaults(run=run)
+
+
+def _megapixels(text: str) -> int:
+    return round(float(text) * 1_000_000)
 
 
 def run(args: argparse.Namespace) -> int:

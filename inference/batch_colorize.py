@@ -4,7 +4,9 @@ The calling thread reads members one at a time (archives are sequential), hashes
 ledger whether they are settled, and hands the rest to a decode pool. Decoded images wait in
 buckets keyed by their working shape; a full bucket goes through the model as one batch, and each
 result is handed to the encode pool (join with the full-res L, encode, atomic write). At most
-`max_in_flight` images exist at any moment, so memory is bounded whatever the archive's size.
+`max_in_flight` images exist at any moment, and at most `max_in_flight_pixels` pixels of them (as their
+headers declare; one picture larger than that goes through alone), so memory is bounded whatever the
+archive's size and however large its scans.
 Every outcome (done, skipped, failed, with reason and timings) goes to the ledger; a failing image
 never stops the batch.
 
@@ -42,11 +44,13 @@ from inference.run_ledger import (
     RunLedger,
     is_settled,
 )
+from inference.strip_decode import declared_pixels
 from safe_files.atomic_output import atomic_path
-from safe_files.image_decode import ImageRejected
+from safe_files.image_decode import ImageRejected, pillow_pixel_cap
 
 SKIP_REASONS = {"not-image", "not-regular"}  # skipped members; every other problem is a failure
 REPORTED_OUTPUTS = REPORTED_FAILURES = 200  # the report is a summary; the ledger holds everything
+MAX_IN_FLIGHT_PIXELS = 160_000_000  # ten 12 MP photos fit as before; a 460 MP scan goes alone
 
 
 @dataclass
@@ -79,6 +83,7 @@ class _Pending:
     output: str | None = None  # assigned once the format is known
     source_format: str | None = None
     followers: list["_Pending"] = field(default_factory=list)  # same bytes at other paths
+    pixels: int = 0  # what its header declares, counted in flight from decode to outcome
 
 
 class _Pipeline:
@@ -106,6 +111,8 @@ class _Pipeline:
         self.buckets: dict[tuple[int, int], list[_Pending]] = {}
         self.encoding: deque[tuple[_Pending, Future]] = deque()
         self.report = BatchReport()
+        self.max_in_flight_pixels = MAX_IN_FLIGHT_PIXELS
+        self.pixels_in_flight = 0
 
     # -- bookkeeping -------------------------------------------------------------------------
     def in_flight(self) -> int:
@@ -137,6 +144,8 @@ class _Pipeline:
     def conclude(self, pending: _Pending, status: str, **fields) -> None:
         """Record `pending`'s outcome, then its followers': a copy of its output, or the same verdict."""
         self.record(self.entry(pending, status, **fields))
+        self.pixels_in_flight -= pending.pixels
+        pending.pixels = 0
         if self.leaders.get(pending.sha256) is pending:
             del self.leaders[pending.sha256]
         for follower in pending.followers:
@@ -161,8 +170,8 @@ class _Pipeline:
             name = self.names.assign(pending.ref.name, output_name(pending.ref.name, source_format))
             data = self.output.read(first_output)
             self.output.write(name, data)
-            with Image.open(io.BytesIO(data)) as image:
-                width, height = image.size
+            with pillow_pixel_cap(self.colorizer.settings.max_pixels), Image.open(io.BytesIO(data)) as image:
+                width, height = image.size  # our own output: Pillow's default cap must not refuse a large one
         except Exception as error:
             self.record(self.entry(pending, FAILED, reason="copy-error", error=f"{type(error).__name__}: {error}"))
             return
@@ -177,6 +186,11 @@ class _Pipeline:
             leader.followers.append(pending)
         else:
             self.leaders[pending.sha256] = pending
+            pixels = declared_pixels(data, self.colorizer.settings.max_pixels) or 0
+            while self.in_flight() and self.pixels_in_flight + pixels > self.max_in_flight_pixels:
+                self.step(block=True)  # a large scan waits for room, and then has it to itself
+            pending.pixels = pixels
+            self.pixels_in_flight += pixels
             pending.preview = self.previews_left > 0 and self.preview_dir is not None
             self.previews_left -= pending.preview
             self.decoding.append((pending, self.pool.submit(_timed, self.colorizer.prepare, data, pending.preview)))
@@ -238,8 +252,11 @@ class _Pipeline:
 
     def render_and_write(self, pending: _Pending, ab) -> str:
         prepared, name = pending.prepared, pending.output
-        image = self.colorizer.render_image(prepared, ab)
-        self.output.write(name, self.colorizer.encode(prepared, image))
+        if prepared.strips is not None:  # a large scan: joined and encoded into the file strip by strip
+            image = self.output.write_with(name, lambda path: self.colorizer.write_output(prepared, ab, path))
+        else:
+            image = self.colorizer.render_image(prepared, ab)
+            self.output.write(name, self.colorizer.encode(prepared, image))
         if pending.preview and prepared.preview is not None:
             pair = preview_pair(prepared.preview, image)
             with atomic_path(self.preview_dir / (name.replace("/", "__") + ".png"), durable=False) as temporary:
@@ -266,10 +283,10 @@ class _Pipeline:
         self.pool.shutdown()
 
 
-def _format_of(data: bytes) -> str | None:
+def _format_of(data: bytes, max_pixels: int) -> str | None:
     """The image format from the header (what `output_name` needs for a copy), or None."""
     try:
-        with Image.open(io.BytesIO(data)) as image:
+        with pillow_pixel_cap(max_pixels), Image.open(io.BytesIO(data)) as image:
             return image.format
     except Exception:
         return None
@@ -340,7 +357,7 @@ def colorize_members(
                                and output.exists(previous_output) and names.belongs_to(previous_output, ref.name))
                 if is_settled(status, reason, still_there, colorizer.settings.force):
                     pipeline.report.settled += 1
-                elif (first := pipeline.copy_source(sha, ref.name)) and (fmt := _format_of(data)):
+                elif (first := pipeline.copy_source(sha, ref.name)) and (fmt := _format_of(data, colorizer.settings.max_pixels)):
                     pipeline.copy_output(_Pending(ref, sha, {"read": read_seconds}), *first, fmt)
                 else:
                     pipeline.submit(_Pending(ref, sha, {"read": read_seconds}), data)

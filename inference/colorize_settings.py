@@ -24,5 +24,9 @@ class ColorizeSettings:
     smoothing_sigma: float = field(default=0.0, metadata={"description": "Gaussian sigma of the colour, in working-size pixels (0: off).", "ge": 0})
     force: bool = field(default=False, metadata={"description": (
         "Also colorize inputs that already look like colour photographs (they are skipped and reported otherwise).")})
-    max_pixels: int = field(default=DEFAULT_MAX_PIXELS, metadata={"description": "Larger inputs are refused as likely decompression bombs."})
+    max_pixels: int = field(default=DEFAULT_MAX_PIXELS, metadata={"description": (
+        "Memory budget, in pixels: a larger input is refused (too-large). The default, 600 million, admits a "
+        "500 MP master and needs about 4 GB of memory at its limit with the strip-wise colorizer; a file whose "
+        "bytes cannot hold the pixels it declares is refused as a decompression bomb at any value "
+        "(safe_files/image_decode.py)."), "ge": 1})
 

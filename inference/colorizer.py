@@ -8,6 +8,11 @@ Three steps, so a batch runner can overlap them (decode/encode in threads, the m
   render(p, ab)   ab upsampled and joined to the original L -> sRGB, encoded like the input.
 On a GPU, ab never leaves the device: the join runs there too (inference/gpu_join.py) and only the
 finished uint8 RGB comes back, so the CPU threads only decode and encode.
+
+A picture of STRIP_THRESHOLD_PIXELS or more (a large-format scan) takes the strip path instead, so its
+memory grows with a strip, not the picture: L is kept as 1- or 2-byte codes (inference/strip_decode.py),
+and the join and the encoding run strip by strip on the CPU (inference/strip_output.py); `write_output`
+writes it straight to a file. Below the threshold nothing changes.
 """
 
 from __future__ import annotations
@@ -31,9 +36,12 @@ from inference.full_res_lab import (
     lightness_of_rgb,
 )
 from inference.gpu_join import join_on_device
+from inference.lightness_strips import LightnessStrips
 from inference.model_loading import fold_batchnorm
 from inference.output_encoding import SourceMetadata, capture_metadata, encode_image
 from inference.previews import thumbnail
+from inference.strip_decode import declared_pixels, decode_in_strips, stored_as_grey
+from inference.strip_output import assemble, write_in_strips
 from inference.working_size import (
     DEFAULT_WORKING_SIZE,
     bundle_working_size,
@@ -43,7 +51,9 @@ from preprocessing.images.image_loading import to_rgb
 from safe_files.identity import versioned
 from safe_files.image_decode import ImageSource, open_checked
 
-_GREY_MODES = {"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"}
+# At or above this many pixels the full-resolution work runs in strips (about 6,300 x 6,300: every
+# camera and most flatbed scans stay on the whole-picture path, which is faster per pixel below it).
+STRIP_THRESHOLD_PIXELS = 40_000_000
 
 
 DEFAULT_SETTINGS = ColorizeSettings()
@@ -66,11 +76,13 @@ def ledger_version(model_version: str, settings: ColorizeSettings) -> str:
 
 @dataclass
 class PreparedImage:
-    lightness: np.ndarray  # float32 (H, W) CIE L of the original, upright
+    lightness: np.ndarray | None  # float32 (H, W) CIE L of the original, upright; None on the strip path
     working: torch.Tensor  # float32 (1, h, w) L at the working size
     metadata: SourceMetadata
     verdict: ColourVerdict
     preview: Image.Image | None = None  # small upright original, for before/after previews
+    strips: LightnessStrips | None = None  # the strip path's full-resolution L (released as it is joined)
+    reduced: Image.Image | None = None  # the strip path's small upright original (verdict, after-preview)
 
     @property
     def bucket(self) -> tuple[int, int]:
@@ -78,6 +90,8 @@ class PreparedImage:
 
     @property
     def size(self) -> tuple[int, int]:
+        if self.strips is not None:
+            return self.strips.width, self.strips.height
         height, width = self.lightness.shape
         return width, height
 
@@ -127,6 +141,7 @@ class Colorizer:
             settings = replace(settings, working_size=working_size)
         self.settings = settings
         self.device = torch.device(device)
+        self.strip_threshold = STRIP_THRESHOLD_PIXELS  # pictures this large take the strip path
 
     @classmethod
     def from_bundle(
@@ -141,9 +156,11 @@ class Colorizer:
 
     def prepare(self, source: ImageSource, preview: bool = False) -> PreparedImage:
         """Decode and measure one input (thread-safe; raises ImageRejected for bombs and corrupt data)."""
+        if (declared_pixels(source, self.settings.max_pixels) or 0) >= self.strip_threshold:
+            return self._prepare_in_strips(source, preview)
         image = open_checked(source, max_pixels=self.settings.max_pixels)
         metadata = capture_metadata(image)
-        grey = image.mode in _GREY_MODES or (image.mode == "P" and _palette_is_grey(image))
+        grey = stored_as_grey(image)
         upright = to_rgb(image, in_place=True)  # `image` is not used again: no full-size copy
         if grey:
             lightness = lightness_of_grey(np.asarray(upright.getchannel(0)))
@@ -157,6 +174,12 @@ class Colorizer:
         working = F.interpolate(full, size=shape, mode="bilinear", align_corners=False, antialias=True)[0]
         return PreparedImage(lightness, working, metadata, verdict, thumbnail(upright) if preview else None)
 
+    def _prepare_in_strips(self, source: ImageSource, preview: bool) -> PreparedImage:
+        decoded = decode_in_strips(source, self.settings.working_size, self.settings.max_pixels)
+        verdict = ColourVerdict(False, 0.0, 0.0) if decoded.grey else judge_colour(decoded.reduced)
+        return PreparedImage(None, decoded.working, decoded.metadata, verdict,
+                             thumbnail(decoded.reduced) if preview else None, decoded.strips, decoded.reduced)
+
     @torch.inference_mode()
     def predict(self, batch: list[PreparedImage]) -> list[torch.Tensor]:
         """Model on images of one working shape -> ab (2, h, w) each, on the model's device."""
@@ -166,7 +189,10 @@ class Colorizer:
         return list(ab.unbind(0))
 
     def render_image(self, prepared: PreparedImage, ab: torch.Tensor) -> Image.Image:
-        """ab at the working size + the original L -> RGB image at full resolution."""
+        """ab at the working size + the original L -> RGB image at full resolution (on the strip path
+        once: its L is released as it is joined)."""
+        if prepared.strips is not None:
+            return assemble(prepared.strips, ab)
         if ab.device.type != "cpu":
             return Image.fromarray(join_on_device(prepared.lightness, ab))
         return Image.fromarray(join_lightness_ab(prepared.lightness, ab))
@@ -178,12 +204,23 @@ class Colorizer:
     def render(self, prepared: PreparedImage, ab: torch.Tensor) -> bytes:
         return self.encode(prepared, self.render_image(prepared, ab))
 
+    def write_output(self, prepared: PreparedImage, ab: torch.Tensor, path: Path) -> Image.Image:
+        """Render and encode into the file `path`; returns the result for previews (the strip path's
+        is its reduced copy colorized: the full picture never exists as one image there)."""
+        if prepared.strips is None:
+            image = self.render_image(prepared, ab)
+            Path(path).write_bytes(self.encode(prepared, image))
+            return image
+        write_in_strips(prepared.strips, ab, prepared.metadata, self.version, Path(path))
+        return Image.fromarray(join_lightness_ab(_reduced_lightness(prepared.reduced), ab))
+
     def colorize_bytes(self, source: ImageSource) -> bytes:
         """One image, start to end (no already-colour skip: the caller asked for this picture)."""
         prepared = self.prepare(source)
         return self.render(prepared, self.predict([prepared])[0])
 
 
-def _palette_is_grey(image: Image.Image) -> bool:
-    palette = np.asarray(image.getpalette() or [], dtype=np.int16).reshape(-1, 3)
-    return bool(palette.size) and bool(np.all(palette.max(axis=1) - palette.min(axis=1) <= 2))
+def _reduced_lightness(reduced: Image.Image) -> np.ndarray:
+    if reduced.mode == "L":
+        return lightness_of_grey(np.asarray(reduced))
+    return lightness_of_rgb(np.asarray(reduced.convert("RGB")))

@@ -10,6 +10,11 @@ numba, no temporaries) over lookup tables instead of power functions:
   (up to 8-bit rounding), where a per-channel clip would darken highlights and lift shadows.
   Linear -> 8-bit sRGB is a 65,536-entry table.
 The same join for tensors already on a GPU is inference/gpu_join.py.
+
+A large picture keeps its L as 8- or 16-bit codes (a grey level, or the 16-bit luminance sum) and
+looks each strip up in the tables below only when the strip is joined (inference/lightness_strips.py);
+`join_rows` joins one horizontal strip with the same taps as the whole picture, so strips meet
+without a seam.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from inference.lab_kernels import join_kernel, lightness_kernel
+from inference.lab_kernels import join_kernel, lightness_kernel, luminance_kernel
 from preprocessing.colour.colour_constants import (
     LAB_EPSILON,
     LAB_KAPPA_SLOPE,
@@ -47,6 +52,16 @@ Y16_TABLES = np.stack(
 )
 L_OF_Y16 = _lightness_from_y(np.minimum(np.arange(65536, dtype=np.float64) / _Y16_SCALE, 1.0))
 _GREY_LIGHTNESS = _lightness_from_y(_LINEAR_8BIT.astype(np.float64) * float(_Y_WEIGHTS.astype(np.float64).sum()))
+L_OF_GREY8 = _GREY_LIGHTNESS
+
+
+def _linear_16bit() -> np.ndarray:
+    encoded = np.arange(65536, dtype=np.float64) / 65535.0
+    return np.where(encoded <= 0.04045, encoded / 12.92, ((encoded + 0.055) / 1.055) ** 2.4)
+
+
+# 16-bit grey -> L from all 16 bits (a 16-bit scan's L is not rounded to 8 bits first).
+L_OF_GREY16 = _lightness_from_y(_linear_16bit() * float(_Y_WEIGHTS.astype(np.float64).sum()))
 
 
 def _srgb_encode_table() -> np.ndarray:
@@ -74,6 +89,14 @@ def lightness_of_rgb(rgb: np.ndarray) -> np.ndarray:
     return out.reshape(height, width)
 
 
+def luminance_codes(rgb: np.ndarray) -> np.ndarray:
+    """uint8 (H, W, 3) sRGB -> uint16 (H, W) luminance codes: L_OF_Y16[codes] is lightness_of_rgb(rgb)."""
+    height, width, _ = rgb.shape
+    out = np.empty(height * width, dtype=np.uint16)
+    luminance_kernel(np.ascontiguousarray(rgb, dtype=np.uint8).reshape(-1, 3), Y16_TABLES, out)
+    return out.reshape(height, width)
+
+
 def bilinear_taps(source: int, target: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For each of `target` output positions: the two source indices and the weight of the second,
     as torch's bilinear interpolate with align_corners=False samples them (half-pixel centres)."""
@@ -84,15 +107,28 @@ def bilinear_taps(source: int, target: int) -> tuple[np.ndarray, np.ndarray, np.
     return first, second, (position - first).astype(np.float32)
 
 
-def join_lightness_ab(lightness: np.ndarray, ab: torch.Tensor | np.ndarray) -> np.ndarray:
-    """Original L (H, W) + ab (2, h, w) at any size -> uint8 sRGB (H, W, 3), L kept."""
-    height, width = lightness.shape
+def _ab_array(ab: torch.Tensor | np.ndarray) -> np.ndarray:
     if isinstance(ab, torch.Tensor):
         ab = ab.detach().to("cpu", torch.float32).numpy()
-    ab = np.ascontiguousarray(ab, dtype=np.float32)
+    return np.ascontiguousarray(ab, dtype=np.float32)
+
+
+def join_lightness_ab(lightness: np.ndarray, ab: torch.Tensor | np.ndarray) -> np.ndarray:
+    """Original L (H, W) + ab (2, h, w) at any size -> uint8 sRGB (H, W, 3), L kept."""
+    return join_rows(lightness, ab, 0, lightness.shape[0])
+
+
+def join_rows(lightness: np.ndarray, ab: torch.Tensor | np.ndarray, first_row: int, height: int) -> np.ndarray:
+    """Rows first_row .. first_row + len(lightness) of a picture `height` rows tall: their L + the whole
+    picture's ab (2, h, w) -> uint8 sRGB. The row taps are the whole picture's, sliced, and only the ab
+    rows they reach go to the kernel, so a strip costs its own rows and equals that slice of the whole join."""
+    rows, width = lightness.shape
+    ab = _ab_array(ab)
     row0, row1, row_weight = bilinear_taps(ab.shape[1], height)
+    row0, row1, row_weight = row0[first_row:first_row + rows], row1[first_row:first_row + rows], row_weight[first_row:first_row + rows]
+    top, bottom = int(row0.min()), int(row1.max()) + 1
     col0, col1, col_weight = bilinear_taps(ab.shape[2], width)
-    out = np.empty((height, width, 3), dtype=np.uint8)
-    join_kernel(np.ascontiguousarray(lightness, dtype=np.float32), ab, row0, row1, row_weight, col0, col1, col_weight,
-                RGB_FROM_XYZN, ENCODE_8BIT, LINEAR_LEVELS, out)
+    out = np.empty((rows, width, 3), dtype=np.uint8)
+    join_kernel(np.ascontiguousarray(lightness, dtype=np.float32), np.ascontiguousarray(ab[:, top:bottom]),
+                row0 - top, row1 - top, row_weight, col0, col1, col_weight, RGB_FROM_XYZN, ENCODE_8BIT, LINEAR_LEVELS, out)
     return out

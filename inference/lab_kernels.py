@@ -51,6 +51,15 @@ def lightness_kernel(rgb, y_tables, l_of_y, out):
         out[index] = l_of_y[y]
 
 
+@_compile
+def luminance_kernel(rgb, y_tables, out):
+    """uint8 (N, 3) -> out uint16 (N,): the 16-bit luminance code `lightness_kernel` looks L up by, kept
+    as the code so a large picture's full-resolution L costs 2 bytes a pixel until a strip needs it."""
+    for index in range(rgb.shape[0]):
+        out[index] = (np.int32(y_tables[0, rgb[index, 0]]) + np.int32(y_tables[1, rgb[index, 1]])
+                      + np.int32(y_tables[2, rgb[index, 2]]))
+
+
 @numba.njit(inline="always")
 def _f_inverse(f):
     cube = f * f * f

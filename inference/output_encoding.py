@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 from PIL import Image, PngImagePlugin
 
@@ -19,6 +20,7 @@ EXIF_SOFTWARE = 0x0131
 JPEG_QUALITY = 95
 WEBP_QUALITY = 95
 PNG_MODEL_KEY = "tintype-model"
+OUTPUT_SIDE_LIMITS = {"JPEG": 65_500, "WEBP": 16_383}  # libjpeg's JPEG_MAX_DIMENSION; WebP's 14-bit sides
 # Baseline TIFF tags that describe pixel layout (sizes, strips, tiles, compression, sample format).
 _PIXEL_LAYOUT_TAGS = {254, 255, 256, 257, 258, 259, 262, 263, 266, 273, 277, 278, 279, 280, 281, 282, 283, 284,
                       290, 291, 296, 317, 320, 322, 323, 324, 325, 338, 339, 340, 341, 513, 514, 530, 531, 532}
@@ -48,7 +50,8 @@ class SourceMetadata:
 def capture_metadata(image: Image.Image) -> SourceMetadata:
     """Read what should survive, from an opened (not yet transposed) image."""
     meta = SourceMetadata(format=(image.format or "PNG").upper())
-    exif = image.getexif()
+    exif = Image.Exif()  # a copy: the image's own EXIF must keep its orientation for the turn upright
+    exif.load(image.getexif().tobytes())
     for tag in _PIXEL_LAYOUT_TAGS & set(exif):
         del exif[tag]  # a TIFF's own layout tags describe the input's pixels, not the output's
     if len(exif):
@@ -83,9 +86,38 @@ def _tagged_exif(meta: SourceMetadata, model_version: str) -> bytes:
     return exif.tobytes()
 
 
+def output_format(meta: SourceMetadata) -> str:
+    """The format an output is written in: the input's, or PNG for those without colour (GIF) or unknown."""
+    return _OUTPUT_FORMATS.get(meta.format, ("PNG", ".png"))[0]
+
+
+class OutputTooLarge(ValueError):
+    """A picture larger than its output format can hold."""
+
+
+def check_output_size(out_format: str, width: int, height: int) -> None:
+    """Refuse, before any work, a picture wider or taller than its output format allows (JPEG: 65,500
+    pixels a side in libjpeg; WebP: 16,383). An output has its input's format, so a picture that was
+    decoded from that format fits; this is the clear error should one not."""
+    limit = OUTPUT_SIDE_LIMITS.get(out_format)
+    if limit and max(width, height) > limit:
+        raise OutputTooLarge(f"{width}x{height} is over {out_format}'s limit of {limit:,} pixels a side; "
+                             f"save the input as TIFF or PNG to colorize it at full size")
+
+
 def encode_image(rgb: Image.Image, meta: SourceMetadata, model_version: str) -> bytes:
     """Encode an RGB result in the input's format with its metadata and the model tag."""
-    out_format, _ = _OUTPUT_FORMATS.get(meta.format, ("PNG", ".png"))
+    buffer = io.BytesIO()
+    save_image(rgb, meta, model_version, buffer)
+    return buffer.getvalue()
+
+
+def save_image(rgb: Image.Image, meta: SourceMetadata, model_version: str, target: str | Path | BinaryIO) -> None:
+    """`encode_image` into a file or path, so a large output never exists as bytes in memory as well."""
+    out_format = output_format(meta)
+    check_output_size(out_format, *rgb.size)
+    if rgb.mode != "RGB" and out_format != "JPEG":  # a large picture comes as RGBX (inference/strip_output.py)
+        rgb = rgb.convert("RGB")
     options: dict = {"exif": _tagged_exif(meta, model_version)}
     if meta.icc_profile:
         options["icc_profile"] = meta.icc_profile
@@ -104,6 +136,4 @@ def encode_image(rgb: Image.Image, meta: SourceMetadata, model_version: str) -> 
     elif out_format == "BMP":
         options.pop("exif")  # BMP has no metadata block
         options.pop("icc_profile", None)
-    buffer = io.BytesIO()
-    rgb.save(buffer, format=out_format, **options)
-    return buffer.getvalue()
+    rgb.save(target, format=out_format, **options)

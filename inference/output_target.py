@@ -17,7 +17,7 @@ import os
 import shutil
 import zipfile
 from pathlib import Path, PurePosixPath
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator, TypeVar
 
 from safe_files.atomic_output import (
     atomic_path,
@@ -25,6 +25,7 @@ from safe_files.atomic_output import (
     write_bytes_atomic,
 )
 
+T = TypeVar("T")
 WORKSPACE_NAME = ".tintype"
 _STORED_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif"}  # already compressed
 
@@ -53,6 +54,15 @@ class DirectoryOutput:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.destination(name)  # again, now that the folders exist
         write_bytes_atomic(path, data)
+
+    def write_with(self, name: str, writer: Callable[[Path], T]) -> T:
+        """`writer` fills a temporary path that becomes `name` whole (a large output is written to the
+        file as it is made, never held as bytes); returns what `writer` returns."""
+        path = self.destination(name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.destination(name)
+        with atomic_path(path) as temporary:
+            return writer(temporary)
 
     def exists(self, name: str) -> bool:
         return (self.root / name).is_file()
@@ -93,6 +103,9 @@ class ZipOutput:
 
     def write(self, name: str, data: bytes) -> None:
         self.staged.write(name, data)
+
+    def write_with(self, name: str, writer: Callable[[Path], T]) -> T:
+        return self.staged.write_with(name, writer)
 
     def exists(self, name: str) -> bool:
         return self.staged.exists(name) or name in self._zipped_names()

@@ -25,6 +25,9 @@ PREVIEWS_FOLDER = "previews"
 
 
 def thumbnail(image: Image.Image, side: int = PREVIEW_SIDE) -> Image.Image:
+    if image.mode != "RGB":  # a large scan's RGBX result: box-reduce before converting, never a full-size copy
+        factor = max(1, min(image.size) // (2 * side))
+        image = image.reduce(factor) if factor > 1 else image
     small = image.copy() if image.mode == "RGB" else image.convert("RGB")
     small.thumbnail((side, side), Image.Resampling.BICUBIC, reducing_gap=2.0)
     return small

@@ -3,7 +3,8 @@
 Statuses (the manifest's `status` field):
 - ok       stored in raw/
 - refused  a policy said no (robots, X-Robots-Tag, meta robots, scheme, private address); final
-- invalid  the response is not an acceptable image (not-image, too-big, too-large, corrupt); final
+- invalid  the response is not an acceptable image (not-image, too-big, too-large, implausible,
+           truncated, corrupt); final
 - error    the fetch failed (timeout, connection, HTTP error, redirect loop); retried by a re-run
            until the URL has `max_attempts` attempts
 """

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from safe_files.image_decode import DATASET_MAX_PIXELS
+
 DEFAULT_CONTACT_URL = "https://github.com/tintype/tintype#scraping"
 ROBOTS_TOKEN = "tintype"
 
@@ -28,7 +30,7 @@ class ScrapeSettings:
     max_retry_after_s: float = field(default=300.0, metadata={"description": "A longer Retry-After gives up on the URL (retried on a re-run)."})
     max_redirects: int = field(default=8, metadata={"description": "Redirects followed per URL."})
     max_bytes: int = field(default=50_000_000, metadata={"description": "Largest image body accepted, in bytes."})
-    max_pixels: int = field(default=64_000_000, metadata={"description": "Largest image accepted, in pixels (a 8000 x 8000 scan; preprocessing's cap too)."})
+    max_pixels: int = field(default=DATASET_MAX_PIXELS, metadata={"description": "Largest image accepted, in pixels (a 8000 x 8000 scan; preprocessing's cap too)."})
     max_page_bytes: int = field(default=5_000_000, metadata={"description": "Largest HTML page read, in bytes."})
     # politeness
     respect_robots: bool = field(default=True, metadata={"description": "Obey robots.txt, X-Robots-Tag and meta robots."})

@@ -2,16 +2,14 @@
 
 The order is cheapest first: the byte count is known before anything is parsed, the magic bytes say
 whether it claims to be an image format Pillow reads, and only then is it decoded in full
-(safe_files.image_decode.open_checked refuses decompression bombs from the header, before any
-pixel is allocated, and corrupt or truncated data while decoding). Each refusal carries a sentence
-for the page.
+(safe_files.image_decode.open_checked refuses, before any pixel is allocated, a picture over the
+memory budget, a file too small for the pixels it declares, and a truncated one; corrupt data while
+decoding). Each refusal carries a sentence for the page.
 """
 
 from __future__ import annotations
 
-import io
 import re
-import warnings
 from dataclasses import dataclass
 
 from PIL import Image
@@ -33,7 +31,7 @@ class UploadRefused(Exception):
 
     def __init__(self, reason: str, message: str, status: int = 415) -> None:
         super().__init__(message)
-        self.reason = reason  # short code: too-big, not-an-image, too-many-pixels, corrupt, empty
+        self.reason = reason  # short code: too-big, not-an-image, too-many-pixels, implausible, corrupt, empty
         self.status = status  # the HTTP status the server answers with
 
 
@@ -57,15 +55,8 @@ def size_refusal(byte_count: int, max_bytes: int) -> UploadRefused:
     )
 
 
-def header_size(data: bytes) -> tuple[int, int] | None:
-    """Width and height from the header alone (no pixel decoded), for the refusal message."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as image:
-                return image.size
-    except Exception:  # Pillow refuses huge headers outright (DecompressionBombError) and more
-        return None
+def _amount(byte_count: int) -> str:
+    return f"{byte_count / 1e6:.1f} MB" if byte_count >= 1e6 else f"{max(1, round(byte_count / 1e3))} KB"
 
 
 def check_upload(data: bytes, max_bytes: int = DEFAULT_MAX_UPLOAD_BYTES, max_pixels: int = DEFAULT_MAX_PIXELS) -> CheckedUpload:
@@ -82,17 +73,25 @@ def check_upload(data: bytes, max_bytes: int = DEFAULT_MAX_UPLOAD_BYTES, max_pix
     try:
         image = open_checked(data, max_pixels=max_pixels)
     except ImageRejected as error:
+        size = error.size
+        what = f"{size[0]}x{size[1]} is {size[0] * size[1] / 1e6:.0f} megapixels" if size else "too many pixels"
         if error.reason == "too-large":
-            size = header_size(data)
-            if size:
-                what = f"{size[0]}x{size[1]} is {size[0] * size[1] / 1e6:.0f} megapixels"
-            else:  # Pillow refused the header itself; its message still carries the pixel count
-                count = re.search(r"\((\d+) pixels\)", error.detail)
-                what = f"{int(count.group(1)) / 1e6:.0f} megapixels" if count else "too many pixels"
+            if not size:  # Pillow refused the header itself; the guard's detail still carries the pixel count
+                count = re.search(r"([\d,.]+) MP is over", error.detail)
+                what = f"{float(count.group(1).replace(',', '')):.0f} megapixels" if count else what
             raise UploadRefused(
                 "too-many-pixels",
-                f"refused as a likely decompression bomb: {what}, over the {max_pixels / 1e6:.0f} megapixel limit",
+                f"too many pixels: {what}, over the studio's {max_pixels / 1e6:g} megapixel memory budget "
+                "(tintype studio --max-pixels)",
                 413,
             ) from error
-        raise UploadRefused("corrupt", f"the {announced} file cannot be decoded ({error.detail or error.reason})", 422) from error
+        if error.reason == "implausible":
+            raise UploadRefused(
+                "implausible",
+                f"refused as a likely decompression bomb: {what} in only {_amount(len(data))}, "
+                f"far more than a real {announced} file of that size holds",
+                413,
+            ) from error
+        # truncated or corrupt: the guard's detail says which
+        raise UploadRefused("corrupt", f"the {announced} file cannot be decoded ({error})", 422) from error
     return CheckedUpload(image, announced, image.width, image.height)

@@ -88,3 +88,41 @@ def tiny_data(tmp_path_factory) -> Path:
         (images / f"{path.parent.name}-{path.name}").symlink_to(path)
     build_shards(images, root / "shards", ShardSettings(short_side=48, val_fraction=0.15, maxcount=10), workers=1)
     return root
+
+
+SCAN_PHOTO = "dustbowl_people.jpg"  # a grey archive photo, 2000 x 1752
+
+
+def upscaled_scan(megapixels: float, target: Path, photo: str = SCAN_PHOTO, quality: int = 90) -> Path:
+    """A real archive photo, grey, upscaled (Lanczos) to `megapixels` and saved as JPEG: a large-format
+    scan's size on real pixels (at 100 MP ~5 MB, 19 pixels per byte, like a real 98 MP scan's 21)."""
+    from PIL import Image
+
+    with Image.open(shared_folder("bw-archive") / photo) as original:
+        grey = original.convert("L")
+    scale = (megapixels * 1e6 / (grey.width * grey.height)) ** 0.5
+    grey.resize((round(grey.width * scale), round(grey.height * scale)), Image.Resampling.LANCZOS).save(
+        target, format="JPEG", quality=quality)
+    return target
+
+
+def near_empty_png(width: int, height: int) -> bytes:
+    """A valid 8-bit grey PNG of black rows, compressed row by row (never width x height bytes in
+    memory): a decompression bomb, ~390 KB for 400 MP."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    compressor = zlib.compressobj(9)
+    row = bytes(width + 1)  # filter byte + pixels
+    body = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
+
+
+@pytest.fixture(scope="session")
+def scan_100mp_jpeg(tmp_path_factory) -> Path:
+    """A 100 MP grey JPEG (10,684 x 9,359) made once per session from a real archive photo."""
+    return upscaled_scan(100, tmp_path_factory.mktemp("large-scan") / "scan-100mp.jpg")

@@ -23,7 +23,7 @@ import numpy as np
 from PIL import Image, ImageCms, ImageOps
 
 from safe_files.image_decode import (
-    DEFAULT_MAX_PIXELS,
+    DATASET_MAX_PIXELS,
     ImageRejected,
     ImageSource,
     open_checked,
@@ -90,7 +90,7 @@ def to_rgb(image: Image.Image, in_place: bool = False) -> Image.Image:
     return image
 
 
-def load_rgb(source: ImageSource, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
+def load_rgb(source: ImageSource, max_pixels: int = DATASET_MAX_PIXELS) -> Image.Image:
     """Open, check and normalise: the one entry point the stages use to read an image."""
     return to_rgb(open_checked(source, max_pixels=max_pixels), in_place=True)
 
@@ -105,7 +105,7 @@ class ValidationLimits:
     """Which decoded images are usable photographs: size, shape and animation rules."""
 
     min_side: int = field(default=64, metadata={"description": "A shorter side below this many pixels (after EXIF rotation) is dropped."})
-    max_pixels: int = field(default=DEFAULT_MAX_PIXELS, metadata={"description": "Larger images are refused as likely decompression bombs."})
+    max_pixels: int = field(default=DATASET_MAX_PIXELS, metadata={"description": "Larger images are refused (too-large): photographs for training, not masters."})
     max_aspect: float = field(default=4.0, metadata={"description": "Long side / short side above this is dropped: panoramas and banners are not training crops."})
     allow_animated: bool = field(default=False, metadata={"description": "Keep animated images (their first frame)."})
 

@@ -20,7 +20,7 @@ from PIL import Image
 from preprocessing.colour.lab_numpy import srgb_to_lab
 from preprocessing.images.image_loading import load_rgb
 from preprocessing.shards.lab_codec import DEFAULT_CODEC, encode_lab
-from safe_files.image_decode import DEFAULT_MAX_PIXELS
+from safe_files.image_decode import DATASET_MAX_PIXELS
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ def encode_image_file(
     policy: ResizePolicy,
     codec: str = DEFAULT_CODEC,
     source: str | None = None,
-    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_pixels: int = DATASET_MAX_PIXELS,
 ) -> EncodedSample:
     image = load_rgb(path, max_pixels=max_pixels)
     original_size = image.size

@@ -153,6 +153,7 @@ def test_the_sample_deployments_state_what_flows_sample_settings_holds():
     (["train", "--data", "d", "--out", "o", "--model", "gan"], "kind", "gan", "--kind"),
     (["scrape", "--seed", "http://a.test/", "--per-host", "2"], "max_per_host", 2, "--max-per-host"),
     (["scrape", "--seed", "http://a.test/", "--host-delay", "0"], "min_host_delay_s", 0.0, "--min-host-delay-s"),
+    (["studio", "--max-megapixels", "64"], "max_pixels", 64_000_000, "--max-pixels"),  # millions of pixels then
 ])
 def test_old_spellings_still_work_with_a_notice(argv, dest, value, new, capsys):
     args = build_parser().parse_args(argv)
@@ -161,6 +162,12 @@ def test_old_spellings_still_work_with_a_notice(argv, dest, value, new, capsys):
     assert notice == f"tintype {argv[0]}: {argv[-2]} is deprecated and goes in the next release; use {new}"
     help_text = build_parser()._subparsers._group_actions[0].choices[argv[0]].format_help()
     assert new in help_text and f"{argv[-2]} " not in help_text  # the old spelling is not offered
+
+
+def test_the_studio_memory_budget_is_the_colorize_setting():
+    studio = next(f for f in dataclasses.fields(StudioConfig) if f.name == "max_pixels")
+    colorize = next(f for f in dataclasses.fields(ColorizeSettings) if f.name == "max_pixels")
+    assert (studio.default, studio.metadata) == (colorize.default, colorize.metadata)
 
 
 def test_the_old_torchrun_module_still_runs_with_a_notice():

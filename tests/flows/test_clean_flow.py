@@ -47,7 +47,7 @@ def test_build_dataset_shards_only_clean_unique_colour_images(prefect_server, tm
         "sepia.jpg": "toned-monochrome",
         "gray.jpg": "grayscale",
         "caltech-gray.jpg": "grayscale",
-        "broken.jpg": "corrupt",
+        "broken.jpg": "truncated",  # a JPEG's first 3000 bytes
     }
     assert dropped["zz-smaller-copy.jpg"]["duplicate_of"].endswith(colour[1].name)
     report = json.loads((out / "clean" / "report.json").read_text())

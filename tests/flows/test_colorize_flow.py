@@ -6,6 +6,8 @@ import json
 import shutil
 import zipfile
 
+from PIL import Image
+
 from inference.colorize_run import workspace_of
 from inference.colorizer import ColorizeSettings
 from inference.inbox_index import INBOX_INDEX
@@ -75,3 +77,24 @@ def test_a_listed_file_that_arrives_later_is_colorized_by_the_next_run(prefect_s
     shutil.copyfile(photos[1], scans / photos[1].name)
     second = colorize_archive(input=str(listing), output=str(out), model=str(tiny_bundle), settings=SIZE_64)
     assert second["done"] + second["skipped"] == 1 and second["failed"] == 0 and second["settled"] == 1
+
+
+def test_the_memory_budget_reaches_the_inbox_run(prefect_server, tiny_bundle, tmp_path):
+    # settings.max_pixels (tintype colorize --max-pixels, the inbox deployment's form): over it an input
+    # fails naming the setting and its inbox entry is not marked done, so the next run takes it again
+    from flows.colorize_archive import colorize_archive
+
+    photo = archive_sample()[0]
+    with Image.open(photo) as image:
+        pixels = image.width * image.height
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copyfile(photo, inbox / photo.name)
+    out = tmp_path / "colour"
+    tight = ColorizeSettings(working_size=64, max_pixels=pixels - 1)
+    refused = colorize_archive(input=str(inbox), output=str(out), model=str(tiny_bundle), settings=tight, inbox=True)
+    assert refused["failed"] == 1 and refused["done"] == 0
+    entry = next(iter(RunLedger(workspace_of(out)).entries().values()))
+    assert entry.reason == "too-large" and "--max-pixels" in entry.error
+    admitted = colorize_archive(input=str(inbox), output=str(out), model=str(tiny_bundle), settings=SIZE_64, inbox=True)
+    assert admitted["done"] + admitted["skipped"] == 1 and admitted["failed"] == 0

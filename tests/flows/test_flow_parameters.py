@@ -40,6 +40,10 @@ def test_choices_and_bounds_reach_the_form_and_the_run():
     assert [choice.get("minimum") for choice in size_choices if choice.get("type") == "integer"] == [32]
     with pytest.raises(ParameterTypeError):
         colorize_archive.validate_parameters({"settings": {"working_size": 8}})
+    max_pixels = schema["definitions"]["ColorizeSettings"]["properties"]["max_pixels"]  # the memory budget (issue 24)
+    assert max_pixels["minimum"] == 1 and max_pixels["default"] == 600_000_000 and "500 MP" in max_pixels["description"]
+    with pytest.raises(ParameterTypeError):
+        colorize_archive.validate_parameters({"settings": {"max_pixels": 0}})
     with pytest.raises(ParameterTypeError):
         build_dataset.validate_parameters({"shards": {"short_side": 8}})
     with pytest.raises(ParameterTypeError):

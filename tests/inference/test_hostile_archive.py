@@ -92,7 +92,7 @@ def test_hostile_zip(tiny_bundle, tmp_path):
     assert reasons["box/../../evil-climb.jpg"] == (FAILED, "unsafe-path")
     assert reasons["bomb.jpg"] == (FAILED, "bomb")
     assert reasons["pixel-bomb.png"] == (FAILED, "too-large")
-    assert reasons["truncated.jpg"] == (FAILED, "corrupt")
+    assert reasons["truncated.jpg"] == (FAILED, "truncated")
     assert reasons["notes.txt"] == (SKIPPED, "not-image")
     assert reasons["link.jpg"] == (FAILED, "link")
     assert report.done == 1 and report.failed == 7

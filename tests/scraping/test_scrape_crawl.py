@@ -74,7 +74,7 @@ def test_crawl_finds_photos_and_survives_every_hostile_endpoint(gallery_site, sc
     assert outcome("/hostile/huge-chunked.jpg") == ("invalid", "too-big")
     assert outcome("/hostile/lie.jpg") == ("invalid", "not-image")
     assert outcome("/hostile/html-type.jpg") == ("invalid", "content-type")
-    assert outcome("/hostile/truncated.jpg") == ("invalid", "corrupt")
+    assert outcome("/hostile/truncated.jpg") == ("invalid", "truncated")
     assert outcome("/hostile/bomb.png") == ("invalid", "too-large")
     assert outcome("/hostile/noai.jpg") == ("refused", "x-robots-tag")
     assert outcome("/hostile/other-bot-only.jpg") == ("ok", None)

@@ -192,7 +192,7 @@ def test_url_list_scrape_records_every_outcome(gallery_site, scrape_settings_fac
     assert rows == {
         "/img/p1.jpg": ("ok", None),
         "/img/p7.jpg": ("ok", None),
-        "/hostile/truncated.jpg": ("invalid", "corrupt"),
+        "/hostile/truncated.jpg": ("invalid", "truncated"),
         "/hostile/to-private.jpg": ("refused", "private-address"),
         "/private/secret.jpg": ("refused", "robots"),
         "/nowhere.jpg": ("error", "http-404"),

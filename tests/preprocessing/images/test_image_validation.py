@@ -25,16 +25,16 @@ def _rejected(path: Path, limits: ValidationLimits = ValidationLimits()) -> Imag
     return caught.value
 
 
-def test_corrupt_and_truncated_files_are_rejected_as_corrupt(tmp_path, bsds_dir):
+def test_corrupt_and_truncated_files_are_rejected_with_their_reasons(tmp_path, bsds_dir):
     garbage = tmp_path / "garbage.jpg"
     garbage.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg" * 20)
     truncated = tmp_path / "truncated.jpg"
     original = (bsds_dir / "test" / "100007.jpg").read_bytes()
     truncated.write_bytes(original[: len(original) // 2])  # verify() passes on this; a full decode does not
     assert _rejected(garbage).reason == "corrupt"
-    assert _rejected(truncated).reason == "corrupt"
+    assert _rejected(truncated).reason == "truncated"  # its own reason since issue 24
     record = analyse_image(truncated, "x")
-    assert record["reason"] == "corrupt" and "pixel_sha256" not in record
+    assert record["reason"] == "truncated" and "pixel_sha256" not in record
 
 
 def test_decompression_bomb_is_refused_before_decoding(tmp_path):

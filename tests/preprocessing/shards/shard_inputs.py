@@ -39,7 +39,7 @@ def write_awkward_inputs(target: Path, donor: Path) -> dict[str, str]:
     exif[0x0112] = 6  # rotate 90 degrees clockwise on display
     wide = rgb.resize((300, 150))
     wide.save(target / "exif-rotated.jpg", exif=exif.tobytes(), quality=90)
-    return {"truncated.jpg": "corrupt", "not-an-image.jpg": "corrupt"}
+    return {"truncated.jpg": "truncated", "not-an-image.jpg": "corrupt"}
 
 
 def bomb_png(path: Path, side: int = 20000) -> None:
