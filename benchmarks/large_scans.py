@@ -34,6 +34,7 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: the repo root too
 from benchmarks.json_report import emit  # noqa: E402
 from inference.model_loading import resolve_bundle  # noqa: E402
+from safe_files.image_decode import pillow_pixel_cap  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 BASE_PHOTO = REPO / ".." / "shared" / "data" / "bw-archive" / "dustbowl_people.jpg"
@@ -71,8 +72,7 @@ def make_input(size: int, fmt: str, folder: Path) -> Path:
     path = folder / f"scan-{size}mp.{'jpg' if fmt == 'jpeg' else 'tif'}"
     if path.is_file():
         return path
-    cap, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None  # making inputs only
-    try:
+    with pillow_pixel_cap(width * height):  # making inputs only
         grey = Image.open(BASE_PHOTO).convert("L").resize((width, height), Image.Resampling.BILINEAR)
         temporary = path.with_name(path.name + ".partial")
         if fmt == "jpeg":
@@ -81,8 +81,6 @@ def make_input(size: int, fmt: str, folder: Path) -> Path:
             tifffile.imwrite(temporary, np.asarray(grey), compression="zlib", rowsperstrip=64, resolution=(2400, 2400),
                              resolutionunit="INCH", metadata=None)
         temporary.replace(path)
-    finally:
-        Image.MAX_IMAGE_PIXELS = cap
     return path
 
 

@@ -35,16 +35,16 @@ PORT = Bounded(int, {"ge": 0, "le": 65535})
 
 def require_folder(path: str | None, what: str) -> None:
     """`what` ("image folder") names the argument in the refusal; None (not given) passes."""
-    if path is None or Path(path).is_dir():
-        return
-    if Path(path).exists():
-        raise NotADirectoryError(f"{what} is a file, not a folder: {path}; give a folder")
-    raise FileNotFoundError(f"{what} not found: {path}; give an existing folder")
+    _require(path, what, "folder", Path.is_dir, NotADirectoryError, "file")
 
 
 def require_file(path: str | None, what: str) -> None:
-    if path is None or Path(path).is_file():
+    _require(path, what, "file", Path.is_file, IsADirectoryError, "folder")
+
+
+def _require(path: str | None, what: str, kind: str, is_kind, wrong_kind: type[OSError], other: str) -> None:
+    if path is None or is_kind(Path(path)):
         return
     if Path(path).exists():
-        raise IsADirectoryError(f"{what} is a folder, not a file: {path}; give a file")
-    raise FileNotFoundError(f"{what} not found: {path}; give an existing file")
+        raise wrong_kind(f"{what} is a {other}, not a {kind}: {path}; give a {kind}")
+    raise FileNotFoundError(f"{what} not found: {path}; give an existing {kind}")

@@ -15,7 +15,7 @@ from pydantic import Field
 
 from flows.clean import clean as clean_flow
 from flows.flow_inputs import SAMPLE_GALLERY, local_data_root, sample_gallery_task
-from flows.progress_reporting import StageProgress, current_stage
+from flows.progress_reporting import StageProgress, share_callback
 from flows.scrape import scrape as scrape_flow
 from flows.task_cache import cached_on_sources, plan_result, planned_with_cache
 from flows.task_running import map_bounded, retrying, run_isolated
@@ -42,9 +42,7 @@ def plan_shards_task(images: str, shard_dir: str, settings: ShardSettings, clean
 
 @task(name="write-shard-part", **retrying())
 def write_part_task(plan_path: str, split: str, part: int) -> dict:
-    stage = current_stage()
-    on_progress = (lambda done: stage.update_share((split, part), done)) if stage else None
-    result = run_isolated(write_part, plan_path, split, part, on_progress=on_progress)
+    result = run_isolated(write_part, plan_path, split, part, on_progress=share_callback((split, part)))
     return asdict(result)
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-from flows.progress_reporting import StageProgress, current_stage
+from flows.progress_reporting import StageProgress, share_callback
 from flows.task_cache import cached_on_sources, plan_result, planned_with_cache
 from flows.task_running import map_bounded, retrying, run_isolated
 from preprocessing.cleaning.clean_decision import decide
@@ -40,9 +40,7 @@ def plan_cleaning_task(images: str, clean_dir: str, part_size: int, settings: Cl
 
 @task(name="analyse-clean-part", **retrying())
 def analyse_part_task(plan_path: str, part: int, settings: CleaningSettings) -> str:
-    stage = current_stage()
-    on_progress = (lambda done: stage.update_share(part, done)) if stage else None
-    return run_isolated(analyse_part, plan_path, part, settings, on_progress=on_progress)
+    return run_isolated(analyse_part, plan_path, part, settings, on_progress=share_callback(part))
 
 
 @task(name="decide-clean", **retrying())

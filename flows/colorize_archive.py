@@ -8,6 +8,7 @@ only entries not yet finished under this model version are planned.
 
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -18,7 +19,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from pydantic import Field
 
 from flows.flow_inputs import SAMPLE_ARCHIVE, sample_archive_task
-from flows.progress_reporting import StageProgress, current_stage
+from flows.progress_reporting import StageProgress, share_callback
 from flows.task_cache import cached_on_sources, plan_result, planned_with_cache
 from flows.task_running import map_bounded, retrying
 from inference.archive_members import input_sources
@@ -32,7 +33,7 @@ from inference.colorize_run import (
     plan_run,
     write_contact_sheet,
 )
-from inference.colorizer import ColorizeSettings
+from inference.colorize_settings import ColorizeSettings
 from inference.model_loading import resolve_bundle
 from inference.previews import preview_markdown
 
@@ -52,13 +53,9 @@ def filter_inbox_task(plan_path: str, bundle: str, settings: ColorizeSettings) -
 
 @task(name="colorize-batch", **retrying())
 def colorize_batch_task(plan_path: str, index: int, bundle: str, settings: ColorizeSettings, device: str, model_batch: int) -> dict:
-    stage, recorded = current_stage(), []
-
-    def on_image(entry) -> None:  # every input settled (colorized, skipped or failed) counts
-        recorded.append(entry)
-        stage.update_share(index, len(recorded))
-
-    report = colorize_planned_batch(plan_path, index, bundle, settings, device, model_batch, on_image=on_image if stage else None)
+    share, settled = share_callback(index), itertools.count(1)
+    on_image = (lambda _entry: share(next(settled))) if share else None  # every input settled (colorized, skipped or failed) counts
+    report = colorize_planned_batch(plan_path, index, bundle, settings, device, model_batch, on_image=on_image)
     summary = asdict(report)
     summary["failures"] = summary["failures"][:FAILURES_SHOWN]
     return summary

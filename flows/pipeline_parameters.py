@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from inference.colorizer import ColorizeSettings
+from inference.colorize_settings import ColorizeSettings
 from preprocessing.cleaning.image_analysis import CleaningSettings
 from preprocessing.shards.shard_plan import ShardSettings
 from scraping.scrape_settings import ScrapeSettings

@@ -4,8 +4,8 @@ A `StageProgress` counts one step's work (images, training steps) as it happens.
 it as a Prefect progress artifact where it chooses (a finished batch or part), and every count goes
 at once to the listeners registered in this process: `tintype` registers its terminal display
 (cli/progress_display.py); a deployment's worker registers none. Stage functions stay plain: a task
-hands them a callback that reports into the step's counter, which it finds with `current_stage()`
-(a context variable that Prefect copies into the threads its tasks run in).
+hands them `share_callback(key)`, which reports into the counter of the step it runs in (found
+through a context variable that Prefect copies into the threads its tasks run in).
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ import threading
 import time
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Hashable, Iterator, Protocol
+from functools import partial
+from typing import Callable, Hashable, Iterator, Protocol
 
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
 
@@ -46,9 +47,11 @@ def listening(listener: ProgressListener) -> Iterator[ProgressListener]:
             _listeners.remove(listener)
 
 
-def current_stage() -> "StageProgress | None":
-    """The step whose `with` block this code runs in (in the flow or in one of its tasks), if any."""
-    return _current.get()
+def share_callback(key: Hashable) -> Callable[[int], None] | None:
+    """`callback(done)` setting `key`'s share (what one batch or part has done so far) of the step
+    whose `with` block this code runs in (in the flow or in one of its tasks); None outside any step."""
+    stage = _current.get()
+    return None if stage is None else partial(stage.update_share, key)
 
 
 class StageProgress:
@@ -57,7 +60,8 @@ class StageProgress:
     `done` is the sum of the shares (`update_share`: what one batch or part has done so far, so a
     retried batch that reports again from zero is not counted twice) plus a base count (`update`).
     `done` at creation is where a resumed step starts, so a rate counts only this run's work.
-    Used as a context manager it is `current_stage()` inside the block and finishes at its end."""
+    Used as a context manager it is the step `share_callback` reports to inside the block, and
+    finishes at its end."""
 
     def __init__(self, name: str, unit: str, total: int | None = None, done: int = 0, artifact: str | None = None) -> None:
         self.name, self.unit, self.total = name, unit, total

@@ -21,7 +21,7 @@ from prefect.artifacts import (
     update_progress_artifact,
 )
 
-from flows.progress_reporting import StageProgress, current_stage
+from flows.progress_reporting import StageProgress, share_callback
 from flows.task_running import map_bounded, retrying
 from scraping.crawl_frontier import group_seeds_by_site, site_of
 from scraping.scrape_runner import crawl_seeds, scrape_url_list
@@ -37,13 +37,13 @@ def plan_url_batches_task(url_list: str, raw_dir: str, batch_size: int) -> list[
 
 
 def _log_progress(batch: str):
-    logger, stage = get_run_logger(), current_stage()
+    logger, share = get_run_logger(), share_callback(batch)
 
     def report(counts: dict) -> None:
         logger.info("%s: %d stored, %d failed, %d skipped, %d pages", batch, counts["images_ok"], counts["images_failed"],
                     counts["images_skipped"], counts["pages"])
-        if stage:  # every image URL settled, whatever its outcome
-            stage.update_share(batch, counts["images_ok"] + counts["images_failed"] + counts["images_skipped"])
+        if share:  # every image URL settled, whatever its outcome
+            share(counts["images_ok"] + counts["images_failed"] + counts["images_skipped"])
 
     return report
 

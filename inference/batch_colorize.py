@@ -19,15 +19,12 @@ still in flight waits beside it and shares its outcome.
 from __future__ import annotations
 
 import hashlib
-import io
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
-
-from PIL import Image
 
 from inference.archive_members import MemberProblem, MemberRef, read_members
 from inference.colorizer import Colorizer, PreparedImage
@@ -46,7 +43,7 @@ from inference.run_ledger import (
 )
 from inference.strip_decode import declared_pixels
 from safe_files.atomic_output import atomic_path
-from safe_files.image_decode import ImageRejected, pillow_pixel_cap
+from safe_files.image_decode import ImageRejected, declared_header
 
 SKIP_REASONS = {"not-image", "not-regular"}  # skipped members; every other problem is a failure
 REPORTED_OUTPUTS = REPORTED_FAILURES = 200  # the report is a summary; the ledger holds everything
@@ -170,8 +167,7 @@ class _Pipeline:
             name = self.names.assign(pending.ref.name, output_name(pending.ref.name, source_format))
             data = self.output.read(first_output)
             self.output.write(name, data)
-            with pillow_pixel_cap(self.colorizer.settings.max_pixels), Image.open(io.BytesIO(data)) as image:
-                width, height = image.size  # our own output: Pillow's default cap must not refuse a large one
+            _, (width, height) = declared_header(data, self.colorizer.settings.max_pixels)  # our own output
         except Exception as error:
             self.record(self.entry(pending, FAILED, reason="copy-error", error=f"{type(error).__name__}: {error}"))
             return
@@ -286,8 +282,7 @@ class _Pipeline:
 def _format_of(data: bytes, max_pixels: int) -> str | None:
     """The image format from the header (what `output_name` needs for a copy), or None."""
     try:
-        with pillow_pixel_cap(max_pixels), Image.open(io.BytesIO(data)) as image:
-            return image.format
+        return declared_header(data, max_pixels)[0]
     except Exception:
         return None
 

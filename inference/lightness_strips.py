@@ -13,6 +13,7 @@ which then would not shrink while the output grows.
 from __future__ import annotations
 
 import mmap
+from typing import Iterator
 
 import numpy as np
 
@@ -69,6 +70,24 @@ def orient(array: np.ndarray, orientation: int) -> np.ndarray:
         8: lambda a: a.swapaxes(0, 1)[::-1],
     }
     return turns[orientation](array) if orientation in turns else array
+
+
+def rechunked(bands: Iterator[np.ndarray], rows: int) -> Iterator[np.ndarray]:
+    """The same rows in pieces of exactly `rows` (the last may be shorter): a decoder's strips or tiles
+    cut as the picture's strips, the joined strips cut as an output file's."""
+    pending: list[np.ndarray] = []
+    held = 0
+    for band in bands:
+        while band.shape[0]:
+            take = min(rows - held, band.shape[0])
+            pending.append(band[:take])
+            held += take
+            band = band[take:]
+            if held == rows:
+                yield pending[0] if len(pending) == 1 else np.concatenate(pending)
+                pending, held = [], 0
+    if pending:
+        yield np.concatenate(pending)
 
 
 def turns_sideways(orientation: int) -> bool:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import io
 import os
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -38,6 +37,7 @@ from inference.lightness_strips import (
     LightnessStrips,
     orient,
     oriented_strips,
+    rechunked,
     turns_sideways,
 )
 from inference.output_encoding import SourceMetadata, capture_metadata
@@ -46,9 +46,9 @@ from preprocessing.images.image_loading import to_rgb
 from safe_files.image_decode import (
     ImageRejected,
     ImageSource,
+    declared_header,
     open_checked,
     open_judged,
-    pillow_pixel_cap,
 )
 
 STRIP_PIXELS = 4_000_000  # pixels per strip of float work (~16 MB of L, ~60 MB in the join)
@@ -78,11 +78,7 @@ def declared_pixels(source: ImageSource, max_pixels: int) -> int | None:
     """The pixel count the header declares (no pixel decoded, ~0.1 ms), or None where Pillow cannot say:
     the guarded decode then gives the reason."""
     try:
-        with pillow_pixel_cap(max_pixels), warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            openable = io.BytesIO(source) if isinstance(source, (bytes, bytearray, memoryview)) else source
-            with Image.open(openable) as image:
-                width, height = image.size
+        _, (width, height) = declared_header(source, max_pixels)
     except Exception:
         return None
     return width * height
@@ -209,7 +205,7 @@ def _tiff_strips(data: bytes, icc: bytes | None, size: tuple[int, int], strip_pi
             page = tiff.pages.first
             inverted = int(page.photometric) == int(tifffile.PHOTOMETRIC.MINISWHITE)
             rgb = page.samplesperpixel == 3
-            for band in _rechunked(_tiff_bands(page, width, height), rows):
+            for band in rechunked(_tiff_bands(page, width, height), rows):
                 if inverted:
                     band = np.iinfo(band.dtype).max - band
                 if band.dtype == np.uint16:
@@ -249,23 +245,6 @@ def _tiff_bands(page: tifffile.TiffPage, width: int, height: int) -> Iterator[np
         band[:, left:right] = tile[..., 0] if samples == 1 else tile
     if band is not None:
         yield band
-
-
-def _rechunked(bands: Iterator[np.ndarray], rows: int) -> Iterator[np.ndarray]:
-    """The same rows in pieces of exactly `rows` (the last may be shorter)."""
-    pending: list[np.ndarray] = []
-    held = 0
-    for band in bands:
-        while band.shape[0]:
-            take = min(rows - held, band.shape[0])
-            pending.append(band[:take])
-            held += take
-            band = band[take:]
-            if held == rows:
-                yield pending[0] if len(pending) == 1 else np.concatenate(pending)
-                pending, held = [], 0
-    if pending:
-        yield np.concatenate(pending)
 
 
 # -- what the strips become ----------------------------------------------------------------------------

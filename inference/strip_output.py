@@ -24,7 +24,7 @@ import torch
 from PIL import Image
 
 from inference.full_res_lab import join_rows
-from inference.lightness_strips import LightnessStrips
+from inference.lightness_strips import LightnessStrips, rechunked
 from inference.output_encoding import (
     SourceMetadata,
     check_output_size,
@@ -89,22 +89,8 @@ def write_tiff(strips: LightnessStrips, ab: torch.Tensor | np.ndarray, meta: Sou
         options["iccprofile"] = meta.icc_profile
     with ThreadPoolExecutor(workers, thread_name_prefix="tintype-deflate") as pool, \
             tifffile.TiffWriter(path, bigtiff=needs_bigtiff(width, height)) as tiff:
-        tiff.write(_compressed(_tiff_rows(joined_strips(strips, ab), rows), pool, workers),
+        tiff.write(_compressed(rechunked((rgb for _, rgb in joined_strips(strips, ab)), rows), pool, workers),
                    shape=(height, width, 3), dtype=np.uint8, **options)
-
-
-def _tiff_rows(joined: Iterator[tuple[int, np.ndarray]], rows: int) -> Iterator[np.ndarray]:
-    """The joined rows cut again into TIFF strips of exactly `rows` rows (the last may be shorter)."""
-    carry: np.ndarray | None = None
-    for _, rgb in joined:
-        if carry is not None:
-            rgb = np.concatenate([carry, rgb])
-        whole = rgb.shape[0] // rows * rows
-        for start in range(0, whole, rows):
-            yield rgb[start:start + rows]
-        carry = rgb[whole:] if whole < rgb.shape[0] else None
-    if carry is not None:
-        yield carry
 
 
 def _compressed(pieces: Iterator[np.ndarray], pool: ThreadPoolExecutor, workers: int) -> Iterator[bytes]:

@@ -15,7 +15,8 @@ Each refusal is an ImageRejected whose `reason` names the rule, and whose detail
 Every rule runs from the header and the file's bytes, before a pixel buffer is allocated. Then
 open_checked decodes the whole image, so a bad file fails here with a reason, not later in a worker;
 open_for_working_size decodes a JPEG at reduced scale (its draft mode) for a working-size copy, and
-open_judged hands the judged, undecoded image to a reader that decodes it its own way.
+open_judged hands the judged, undecoded image to a reader that decodes it its own way, and
+declared_header only reads what a header declares (format, size), judging nothing.
 
 Pillow's own cap (Image.MAX_IMAGE_PIXELS, a warning at 89 MP and DecompressionBombError at twice
 that) would pre-empt the budget, so each guarded open raises it to its budget for its duration only
@@ -71,13 +72,16 @@ ImageSource = str | os.PathLike | bytes | BinaryIO
 class ImageRejected(Exception):
     """An input that is not a usable image. `reason` is a short code (too-large, implausible,
     truncated, corrupt, ...); `detail` says why, and which setting changes it; `size` is the declared
-    (width, height) where the header was read."""
+    (width, height) where the header was read; `pixels` the declared pixel count where known (also when
+    Pillow refused the header itself, which names only the count)."""
 
-    def __init__(self, reason: str, detail: str = "", size: tuple[int, int] | None = None) -> None:
+    def __init__(self, reason: str, detail: str = "", size: tuple[int, int] | None = None,
+                 pixels: int | None = None) -> None:
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
         self.detail = detail
         self.size = size
+        self.pixels = size[0] * size[1] if pixels is None and size else pixels
 
 
 @dataclass(frozen=True)
@@ -253,9 +257,9 @@ def _judge(image: Image.Image, kind: ImageKind | None, file_size: int, max_pixel
         raise ImageRejected("too-large", (
             f"{width}x{height} is {_megapixels(pixels)}, over the memory budget of {_megapixels(max_pixels)} "
             f"(max_pixels; raise --max-pixels on a machine with the memory)"), image.size)
-    if isinstance(image, TiffImagePlugin.TiffImageFile) and _tiff_data_end(image) > file_size:
+    if isinstance(image, TiffImagePlugin.TiffImageFile) and (data_end := _tiff_data_end(image)) > file_size:
         raise ImageRejected("truncated", (
-            f"the TIFF's image data runs to byte {_tiff_data_end(image):,}, past its end at {file_size:,}"), image.size)
+            f"the TIFF's image data runs to byte {data_end:,}, past its end at {file_size:,}"), image.size)
     format = kind.format if kind else (image.format or "?")  # an MPO is a JPEG
     limit = PLAUSIBLE_RATIO.get(format, OTHER_PLAUSIBLE_RATIO)
     ratio = pixels * _bytes_per_pixel(image.mode) / max(file_size, 1)
@@ -269,10 +273,11 @@ def _judge(image: Image.Image, kind: ImageKind | None, file_size: int, max_pixel
 def _bomb_refusal(error: Exception, max_pixels: int) -> ImageRejected:
     """Pillow refused the header itself (over twice the budget): the same words as the budget rule."""
     count = re.search(r"\((\d+) pixels\)", str(error))
-    what = f"{_megapixels(int(count.group(1)))}" if count else "the declared size"
+    pixels = int(count.group(1)) if count else None
+    what = _megapixels(pixels) if pixels else "the declared size"
     return ImageRejected("too-large", (
         f"{what} is over the memory budget of {_megapixels(max_pixels)} "
-        f"(max_pixels; raise --max-pixels on a machine with the memory)"))
+        f"(max_pixels; raise --max-pixels on a machine with the memory)"), pixels=pixels)
 
 
 def _decode_failure(error: Exception) -> ImageRejected:
@@ -283,9 +288,22 @@ def _decode_failure(error: Exception) -> ImageRejected:
     return ImageRejected("corrupt", text)
 
 
+def declared_header(source: ImageSource, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[str | None, tuple[int, int]]:
+    """(format, (width, height)) as the header declares them, no pixel decoded and none of the guard's
+    rules applied (~0.1 ms): for choosing how to read, count or name a picture, never for trusting it.
+    Pillow's cap is at `max_pixels` meanwhile; Pillow's own errors are raised as they are."""
+    openable = io.BytesIO(source) if isinstance(source, (bytes, bytearray, memoryview)) else source
+    with pillow_pixel_cap(max_pixels), warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        with Image.open(openable) as image:
+            return image.format, image.size
+
+
 @contextmanager
-def _guarded(source: ImageSource, max_pixels: int) -> Iterator[Image.Image]:
-    """The opened image, judged from its header and bytes, inside Pillow's cap at the budget; any
+def open_judged(source: ImageSource, max_pixels: int = DEFAULT_MAX_PIXELS) -> Iterator[Image.Image]:
+    """The opened image, not decoded, once the guard's rules passed on its header and bytes, inside
+    Pillow's cap at the budget: for a reader that decodes the pixels its own way (a large TIFF strip by
+    strip with tifffile), and the first step of the decodes below. Use the image inside the block. Any
     refusal as ImageRejected (a missing file as FileNotFoundError)."""
     with _file_bytes(source) as (openable, data), pillow_pixel_cap(max_pixels):
         kind = sniff(bytes(data[:16]))
@@ -305,19 +323,10 @@ def _guarded(source: ImageSource, max_pixels: int) -> Iterator[Image.Image]:
         yield image
 
 
-@contextmanager
-def open_judged(source: ImageSource, max_pixels: int = DEFAULT_MAX_PIXELS) -> Iterator[Image.Image]:
-    """The opened image, not decoded, once the guard's rules passed on its header and bytes: for a
-    reader that decodes the pixels its own way (a large TIFF strip by strip with tifffile). Use the
-    header inside the block."""
-    with _guarded(source, max_pixels) as image:
-        yield image
-
-
 def open_checked(source: ImageSource, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
     """Open and fully decode an image under the guard's rules (too-large, implausible, truncated,
     corrupt). The mode is left as stored; a missing file raises FileNotFoundError as it is."""
-    with _guarded(source, max_pixels) as image:
+    with open_judged(source, max_pixels) as image:
         try:
             image.load()
         except Exception as error:
@@ -335,7 +344,7 @@ def open_for_working_size(source: ImageSource, size: int, max_pixels: int = DEFA
     skips the colour channels of a colour JPEG (a JPEG's L is its luma Y, not CIE L). Other formats
     decode in full (mode as stored). The result is loaded, its EXIF orientation not yet applied, and
     `info["full_size"]` holds the stored (width, height) the copy was scaled from."""
-    with _guarded(source, max_pixels) as image:
+    with open_judged(source, max_pixels) as image:
         full_size = image.size
         scale = min(1.0, size / max(full_size))
         wanted = (max(1, math.ceil(full_size[0] * scale)), max(1, math.ceil(full_size[1] * scale)))

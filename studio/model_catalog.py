@@ -17,7 +17,7 @@ from inference.colorizer import Colorizer, ColorizeSettings, configure_torch_thr
 from inference.working_size import bundle_working_size
 from safe_files.atomic_output import read_json
 from safe_files.identity import identity_of
-from training.bundle import BUNDLE_FILES, LoadedBundle, load_bundle
+from training.bundle import LoadedBundle, load_bundle, missing_files
 
 SEARCH_DEPTH = 3  # models/<name>/bundle, models/<run>/<name>/bundle ...
 
@@ -32,7 +32,7 @@ class BundleEntry:
 
 
 def is_bundle(folder: Path) -> bool:
-    return all((folder / name).is_file() for name in BUNDLE_FILES)
+    return not missing_files(folder)
 
 
 def _entry(folder: Path, root: Path | None) -> BundleEntry:

@@ -9,7 +9,6 @@ decoding). Each refusal carries a sentence for the page.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from PIL import Image
@@ -73,12 +72,10 @@ def check_upload(data: bytes, max_bytes: int = DEFAULT_MAX_UPLOAD_BYTES, max_pix
     try:
         image = open_checked(data, max_pixels=max_pixels)
     except ImageRejected as error:
-        size = error.size
-        what = f"{size[0]}x{size[1]} is {size[0] * size[1] / 1e6:.0f} megapixels" if size else "too many pixels"
+        size, pixels = error.size, error.pixels  # where Pillow refused the header itself, only the count
+        what = f"{pixels / 1e6:.0f} megapixels" if pixels else "too many pixels"
+        what = f"{size[0]}x{size[1]} is {what}" if size else what
         if error.reason == "too-large":
-            if not size:  # Pillow refused the header itself; the guard's detail still carries the pixel count
-                count = re.search(r"([\d,.]+) MP is over", error.detail)
-                what = f"{float(count.group(1).replace(',', '')):.0f} megapixels" if count else what
             raise UploadRefused(
                 "too-many-pixels",
                 f"too many pixels: {what}, over the studio's {max_pixels / 1e6:g} megapixel memory budget "

@@ -112,9 +112,10 @@ def _gallery_pages(site: GallerySite) -> None:
     site.pages["/links.html"] = f"<html><body><img src='/img/p15.jpg'>{links}</body></html>"
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _QuietHandler(BaseHTTPRequestHandler):
+    """HTTP/1.1, no request log, and `_send` for a whole response."""
+
     protocol_version = "HTTP/1.1"
-    site: GallerySite
 
     def log_message(self, *args: object) -> None:  # quiet
         pass
@@ -130,6 +131,18 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):  # the client stopped reading (byte cap): expected
             pass
+
+
+def _serve(handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
+    """A loopback server on a free port, answering from a daemon thread."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+class _Handler(_QuietHandler):
+    site: GallerySite
 
     def _redirect(self, location: str) -> None:
         self.send_response(302)
@@ -222,11 +235,8 @@ def start_site(photo_files: list[Path]) -> tuple[ThreadingHTTPServer, GallerySit
     photos["bomb"] = bomb_png()
     site = GallerySite(photos=photos)
     _gallery_pages(site)
-    handler = type("GalleryHandler", (_Handler,), {"site": site})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
+    server = _serve(type("GalleryHandler", (_Handler,), {"site": site}))
     site.base = f"http://127.0.0.1:{server.server_address[1]}"
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, site
 
 
@@ -241,22 +251,13 @@ def gallery_site(caltech_dir: Path):
         server.server_close()
 
 
-class _RouteHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _RouteHandler(_QuietHandler):
     routes: dict[str, tuple[int, bytes, str]]
     hits: list[tuple[str, float]]
 
-    def log_message(self, *args: object) -> None:
-        pass
-
     def do_GET(self) -> None:
         self.hits.append((self.path, time.monotonic()))
-        status, body, content_type = self.routes.get(self.path, (404, b"not found", "text/plain"))
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        self._send(*self.routes.get(self.path, (404, b"not found", "text/plain")))
 
 
 @pytest.fixture
@@ -266,10 +267,7 @@ def route_server():
 
     def start(routes: dict[str, tuple[int, bytes, str]]) -> tuple[str, list[tuple[str, float]]]:
         hits: list[tuple[str, float]] = []
-        handler = type("RouteHandler", (_RouteHandler,), {"routes": routes, "hits": hits})
-        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        server.daemon_threads = True
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        server = _serve(type("RouteHandler", (_RouteHandler,), {"routes": routes, "hits": hits}))
         servers.append(server)
         return f"http://127.0.0.1:{server.server_address[1]}", hits
 
@@ -351,22 +349,8 @@ def _photo_number(path: str) -> int:
     return int(path.removeprefix("/photos/").removesuffix(".jpg"))
 
 
-class _FarmGalleryHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _FarmGalleryHandler(_QuietHandler):
     site: FarmGallerySite
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-    def _send(self, status: int, body: bytes, content_type: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        try:
-            self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
 
     def do_GET(self) -> None:
         site = self.site
@@ -387,11 +371,8 @@ class _FarmGalleryHandler(BaseHTTPRequestHandler):
 def farm_gallery_site(caltech_dir: Path):
     files = sorted((caltech_dir / "airplanes").glob("*.jpg"))[:GALLERY_PHOTOS]
     site = FarmGallerySite(photos={f"/photos/{n}.jpg": file.read_bytes() for n, file in enumerate(files)})
-    handler = type("FarmGalleryHandler", (_FarmGalleryHandler,), {"site": site})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
+    server = _serve(type("FarmGalleryHandler", (_FarmGalleryHandler,), {"site": site}))
     site.base = f"http://127.0.0.1:{server.server_address[1]}"
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         yield site
     finally:

@@ -47,6 +47,17 @@ def archive_sample(count: int = ARCHIVE_SAMPLE) -> list[Path]:
     return sorted(pngs + others[: count - len(pngs)])
 
 
+def archive_photo_in(folder: Path) -> tuple[Path, int]:
+    """The sample's first photo copied into `folder` (made here), and its pixel count."""
+    from PIL import Image
+
+    photo = archive_sample()[0]
+    with Image.open(photo) as image:
+        pixels = image.width * image.height
+    folder.mkdir()
+    return Path(shutil.copyfile(photo, folder / photo.name)), pixels
+
+
 @pytest.fixture(scope="session")
 def archive_tree(tmp_path_factory) -> Path:
     """The sample copied into a two-level tree (the readers must mirror the layout)."""

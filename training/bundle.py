@@ -35,6 +35,11 @@ BUNDLE_FILES = ("weights.pt", "config.json", "dataset.json", "metrics.json", "ve
 CALIBRATION_KEYS = ("temperature", "chroma_gain")
 
 
+def missing_files(path: Path, names: tuple[str, ...] = BUNDLE_FILES) -> list[str]:
+    """Which of the bundle files `names` the folder `path` lacks."""
+    return [name for name in names if not (path / name).is_file()]
+
+
 @dataclass
 class LoadedBundle:
     model: nn.Module
@@ -73,8 +78,7 @@ def export_bundle(
 
 def load_bundle(path: str | Path, device: str | torch.device = "cpu") -> LoadedBundle:
     path = Path(path)
-    missing = [name for name in BUNDLE_FILES if not (path / name).is_file()]
-    if missing:
+    if missing := missing_files(path):
         raise FileNotFoundError(f"not a tintype model bundle: {path} lacks {', '.join(missing)}")
     config = read_json(path / "config.json")
     model = build_model(config)
@@ -90,8 +94,7 @@ def starting_weights(path: str | Path, model_config: dict[str, Any]) -> tuple[di
     """The generator weights and version of the bundle a fine-tune starts from. Refused, naming the
     differences, unless the bundle's architecture (and, for classification, its ab bins) is the run's."""
     path = Path(path)
-    missing = [name for name in ("weights.pt", "config.json", "version.txt") if not (path / name).is_file()]
-    if missing:
+    if missing := missing_files(path, ("weights.pt", "config.json", "version.txt")):
         raise FileNotFoundError(f"init_from {path} is not a tintype model bundle (it lacks {', '.join(missing)})")
     ignored = set(PROVENANCE_KEYS) | set(CALIBRATION_KEYS)
     theirs = {k: v for k, v in read_json(path / "config.json").items() if k not in ignored}

@@ -30,9 +30,11 @@ import torch
 from torch import nn
 
 
-def warmup_cosine(step: int, total_steps: int, warmup_steps: int, floor: float = 0.05) -> float:
+def warmup_cosine(step: int, total_steps: int, warmup_steps: int, floor: float = 0.05, warmup_from: float = 0.0) -> float:
+    """The multiplier at (0-based) `step`: linear from `warmup_from` up to 1 over `warmup_steps`, then a
+    cosine to `floor` at `total_steps`."""
     if warmup_steps > 0 and step < warmup_steps:
-        return (step + 1) / warmup_steps
+        return warmup_from + (1.0 - warmup_from) * (step + 1) / warmup_steps
     span = max(total_steps - warmup_steps, 1)
     progress = min(max(step - warmup_steps, 0) / span, 1.0)
     return floor + (1.0 - floor) * 0.5 * (1.0 + math.cos(math.pi * progress))
@@ -56,23 +58,15 @@ def scheduled_lr_factor(step: int, steps: int, warmup_steps: int, extensions: li
                         floor: float = 0.05) -> float:
     """The base learning rate's multiplier at (0-based) optimiser step `step` of a run whose total is
     now `steps`: warmup + cosine over the first plan, then the warm restart of the latest extension
-    that started at or before `step`."""
-    first = first_planned_steps(steps, extensions)
-
-    def factor(step: int, extensions: list[dict[str, Any]]) -> float:
-        active = max((i for i, extension in enumerate(extensions) if extension["from_step"] <= step), default=None)
-        if active is None:
-            return warmup_cosine(step, first, warmup_steps, floor)
-        extension = extensions[active]
-        start, warmup = int(extension["from_step"]), int(extension["warmup_steps"])
-        span, into = int(extension["to_step"]) - start, step - start
-        if into < warmup:  # from the rate of the last step trained before the extension back to the base rate
-            resumed_at = factor(max(start - 1, 0), extensions[:active])
-            return resumed_at + (1.0 - resumed_at) * (into + 1) / warmup
-        progress = min((into - warmup) / max(span - warmup, 1), 1.0)
-        return floor + (1.0 - floor) * 0.5 * (1.0 + math.cos(math.pi * progress))
-
-    return factor(step, extensions)
+    that started at or before `step`, its warmup starting from the rate of the step before it."""
+    start, span, warmup, warmup_from = 0, first_planned_steps(steps, extensions), warmup_steps, 0.0
+    for extension in extensions:  # in the order they were made: ascending from_step
+        if extension["from_step"] > step:
+            break
+        restart = int(extension["from_step"])
+        warmup_from = warmup_cosine(max(restart - 1, 0) - start, span, warmup, floor, warmup_from)
+        start, span, warmup = restart, int(extension["to_step"]) - restart, int(extension["warmup_steps"])
+    return warmup_cosine(step - start, span, warmup, floor, warmup_from)
 
 
 def _encoder(model: nn.Module) -> nn.Module | None:

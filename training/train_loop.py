@@ -39,9 +39,9 @@ from preprocessing.shards.dataset_card import CARD_NAME, dataset_identity, read_
 from safe_files.atomic_output import read_json, write_json_atomic
 from safe_files.identity import same_identity
 from training.bundle import (
-    BUNDLE_FILES,
     export_bundle,
     load_bundle,
+    missing_files,
     plain_module,
     starting_weights,
 )
@@ -110,12 +110,12 @@ def find_shard_dir(data: str | Path) -> Path:
 def _resolve_config(run_dir: Path, preset: str | None, kind: str | None, steps: int | None,
                     overrides: dict | None, resume: bool, dataset: str) -> dict[str, Any]:
     stored_path = run_dir / RUN_CONFIG_NAME
-    has_checkpoint = latest_checkpoint(run_dir) is not None
-    if has_checkpoint and not resume:
+    latest = latest_checkpoint(run_dir)
+    if latest is not None and not resume:
         raise FileExistsError(f"{run_dir} already holds a training run; pass resume (--resume) or choose a new --out")
-    if resume and has_checkpoint:
+    if latest is not None:
         # The stored config wins (overrides given to a resume are not applied): same run, same schedule.
-        config = read_json(stored_path) if stored_path.is_file() else load_checkpoint(latest_checkpoint(run_dir))["config"]
+        config = read_json(stored_path) if stored_path.is_file() else load_checkpoint(latest)["config"]
         for name, given, stored in (("preset", preset, config["preset"]), ("model kind", kind, config["kind"]),
                                     ("encoder", (overrides or {}).get("model", {}).get("encoder"),
                                      config["model"].get("encoder", "scratch"))):
@@ -128,7 +128,7 @@ def _resolve_config(run_dir: Path, preset: str | None, kind: str | None, steps: 
                 "size or codec); a resume would continue the old weights under the new dataset's card. "
                 "Train into a new run folder (--out, or the flow's out parameter), or move this run away"
             )
-        done = checkpoint_step(latest_checkpoint(run_dir))
+        done = checkpoint_step(latest)
         if steps is not None and steps != config["train"]["steps"] and steps > done:
             config["extensions"] = _extended(config, done, steps)
             config["train"]["steps"] = steps
@@ -150,9 +150,7 @@ def _extended(config: dict[str, Any], done: int, steps: int) -> list[dict[str, A
 
 def _current_bundle(bundle_dir: Path, step: int) -> bool:
     """A whole bundle exported at `step` (not one of an earlier, shorter plan)."""
-    if not all((bundle_dir / name).is_file() for name in BUNDLE_FILES):
-        return False
-    return read_json(bundle_dir / "metrics.json").get("trained_steps") == step
+    return not missing_files(bundle_dir) and read_json(bundle_dir / "metrics.json").get("trained_steps") == step
 
 
 def _autocast(place: ProcessPlace, precision: str):

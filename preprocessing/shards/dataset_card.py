@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,7 +17,12 @@ from preprocessing.colour.ab_gamut import (
     bin_centres,
     rebalancing_weights,
 )
-from preprocessing.shards.lab_codec import CODEC_KEYS, DECODER_PATH, ENCODING_VERSION
+from preprocessing.shards.lab_codec import (
+    CODEC_KEYS,
+    DECODER_PATH,
+    ENCODING_VERSION,
+    decode_sample,
+)
 from preprocessing.shards.shard_part import PartResult
 from preprocessing.shards.shard_plan import ShardPlan, split_rule
 from safe_files.atomic_output import read_json, write_json_atomic
@@ -93,19 +97,17 @@ def read_card(shard_dir_or_card: str | Path) -> dict[str, Any]:
 
 
 # Where cards written by earlier layouts name the same decoder (before preprocessing/ had sub-packages).
-FORMER_DECODER_PATHS = {"preprocessing.lab_codec:decode_sample": DECODER_PATH}
+FORMER_DECODER_PATHS = ("preprocessing.lab_codec:decode_sample",)
 
 
 def load_decoder(card: dict[str, Any]) -> Callable[[dict], tuple[np.ndarray, np.ndarray]]:
     """The decoder the card names: ours, under its current or a former module path. A card is data,
     so it never gets to import an arbitrary module."""
     named = card["decoder"]
-    path = FORMER_DECODER_PATHS.get(named, named)
-    if path != DECODER_PATH:
+    if named != DECODER_PATH and named not in FORMER_DECODER_PATHS:
         raise ValueError(f"the dataset card names decoder {named!r}, which this tintype does not know; "
                          "rebuild the shards with `tintype build-dataset` (or its shards step)")
-    module_name, _, function_name = path.partition(":")
-    return getattr(importlib.import_module(module_name), function_name)
+    return decode_sample
 
 
 def shard_paths(shard_dir: str | Path, card: dict[str, Any], split: str) -> list[str]:

@@ -5,14 +5,11 @@ refused naming the setting, and a re-run with a larger value colorizes it."""
 from __future__ import annotations
 
 import json
-import shutil
-
-from PIL import Image
 
 from cli.main import main
 from inference.colorize_run import workspace_of
 from inference.run_ledger import DONE, FAILED, RunLedger
-from tests.model_inputs import archive_sample, near_empty_png
+from tests.model_inputs import archive_photo_in, near_empty_png
 
 
 def _ledger(out) -> dict:
@@ -20,12 +17,8 @@ def _ledger(out) -> dict:
 
 
 def test_colorize_refuses_the_bomb_in_its_ledger_and_takes_max_pixels(prefect_server, tiny_bundle, tmp_path, capsys):
-    photo = archive_sample()[0]
-    with Image.open(photo) as image:
-        pixels = image.width * image.height
     inbox = tmp_path / "in"
-    inbox.mkdir()
-    shutil.copyfile(photo, inbox / photo.name)
+    photo, pixels = archive_photo_in(inbox)
     (inbox / "bomb.png").write_bytes(near_empty_png(20000, 20000))
     out = tmp_path / "out"
     command = ["colorize", str(inbox), str(out), "--model", str(tiny_bundle), "--working-size", "64", "-q"]

@@ -6,13 +6,11 @@ import json
 import shutil
 import zipfile
 
-from PIL import Image
-
 from inference.colorize_run import workspace_of
 from inference.colorizer import ColorizeSettings
 from inference.inbox_index import INBOX_INDEX
 from inference.run_ledger import RunLedger
-from tests.model_inputs import archive_sample
+from tests.model_inputs import archive_photo_in, archive_sample
 
 SIZE_64 = ColorizeSettings(working_size=64)
 
@@ -84,12 +82,8 @@ def test_the_memory_budget_reaches_the_inbox_run(prefect_server, tiny_bundle, tm
     # fails naming the setting and its inbox entry is not marked done, so the next run takes it again
     from flows.colorize_archive import colorize_archive
 
-    photo = archive_sample()[0]
-    with Image.open(photo) as image:
-        pixels = image.width * image.height
     inbox = tmp_path / "inbox"
-    inbox.mkdir()
-    shutil.copyfile(photo, inbox / photo.name)
+    photo, pixels = archive_photo_in(inbox)
     out = tmp_path / "colour"
     tight = ColorizeSettings(working_size=64, max_pixels=pixels - 1)
     refused = colorize_archive(input=str(inbox), output=str(out), model=str(tiny_bundle), settings=tight, inbox=True)
