@@ -178,7 +178,16 @@ def _tiff(array: np.ndarray, **options) -> bytes:
     return buffer.getvalue()
 
 
-def _mid_size_inputs() -> dict[str, bytes]:
+MID_SIZE_INPUTS = (
+    "grey JPEG", "sepia JPEG stored sideways", "grey JPEG with a profile", "grey PNG with alpha",
+    "RGB TIFF, deflate, 7-row strips", "grey TIFF in tiles", "grey TIFF, white is zero", "RGB TIFF, LZW (Pillow decodes it)",
+)
+
+
+@pytest.fixture(scope="module")
+def mid_size_inputs() -> dict[str, bytes]:
+    """The same 3.5 MP print in each format and layout the strip path reads, made once per module
+    (not at collection: without ../shared/data the tests skip instead of the module erroring)."""
     grey = _base_grey()
     sepia = Image.merge("RGB", [grey.point(lambda v, k=k: min(255, int(v * k))) for k in (1.07, 0.93, 0.76)])
     turned = Image.Exif()
@@ -201,9 +210,9 @@ def colorizer(fast_bundle) -> Colorizer:
     return Colorizer.from_bundle(fast_bundle, ColorizeSettings())
 
 
-@pytest.mark.parametrize("name", list(_mid_size_inputs()))
-def test_strips_give_the_whole_picture_result(colorizer, name):
-    data = _mid_size_inputs()[name]
+@pytest.mark.parametrize("name", MID_SIZE_INPUTS)
+def test_strips_give_the_whole_picture_result(colorizer, mid_size_inputs, name):
+    data = mid_size_inputs[name]
     whole = colorizer.prepare(data)
     assert whole.strips is None  # 3.5 MP: the whole-picture path
     decoded = decode_in_strips(data, colorizer.settings.working_size, colorizer.settings.max_pixels, strip_pixels=300_000)
