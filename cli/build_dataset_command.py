@@ -11,7 +11,7 @@ from cli.settings_arguments import add_settings_arguments, settings_from_argumen
 from preprocessing.cleaning.image_analysis import CleaningSettings
 from preprocessing.shards.shard_plan import ShardSettings
 
-SHARD_OPTIONS = ("short_side", "val_fraction", "centre_crop", "codec", "part_size")
+SHARD_OPTIONS = ("short_side", "val_fraction", "centre_crop", "keep_small", "codec", "part_size")
 RENAMED_SHARD_OPTIONS = {"--size": "short_side"}  # until the next release
 CLEANING_OPTIONS = ("colour_filter",)
 

@@ -18,13 +18,15 @@ from flows.flow_inputs import SAMPLE_GALLERY, local_data_root, sample_gallery_ta
 from flows.progress_reporting import StageProgress, share_callback
 from flows.scrape import scrape as scrape_flow
 from flows.task_cache import cached_on_sources, plan_result, planned_with_cache
-from flows.task_running import map_bounded, retrying, run_isolated
+from flows.task_running import map_bounded, retrying, run_isolated, start_children_early
 from preprocessing.cleaning.clean_decision import read_kept_paths
 from preprocessing.cleaning.clean_run import KEPT_FILE
+from preprocessing.cleaning.colour_filter import shipped_classifier
 from preprocessing.cleaning.image_analysis import CleaningSettings
 from preprocessing.images.image_inventory import iter_image_files
 from preprocessing.shards.dataset_card import build_card, read_card, write_card
 from preprocessing.shards.shard_part import PartResult, save_plan, write_part
+from preprocessing.shards.shard_part import warm_up as shard_warm_up
 from preprocessing.shards.shard_plan import ShardPlan, ShardSettings, plan_shards
 from scraping.scrape_settings import ScrapeSettings
 
@@ -68,6 +70,9 @@ def build_dataset(
     logger = get_run_logger()
     started = time.perf_counter()
     out = local_data_root(out)  # a path or a file:// URL
+    # The clean and shard steps' worker processes start (imports, the Lab kernel) while the scrape
+    # waits on the network, instead of before the first part.
+    start_children_early(shipped_classifier, shard_warm_up)
     if seeds or url_list:  # scrape first; the raw store is then the image folder of the next step
         if images:
             raise ValueError("give --images DIR or a scrape source (--seed / --url-list), not both")

@@ -60,7 +60,9 @@ def build_card(plan: ShardPlan, results: Iterable[PartResult], extra_skipped: It
             "version": ENCODING_VERSION,
             "sample_keys": ["__key__", *CODEC_KEYS[settings.codec], "json"],
             "quantisation": "L = L8 * 100 / 255, a = a8 - 128, b = b8 - 128 (8-bit planes)",
-            "resize": {"short_side": settings.short_side, "centre_crop": settings.centre_crop},
+            # `keep_small` is recorded only when on: a card of the samples every earlier build made stays the same
+            "resize": {"short_side": settings.short_side, "centre_crop": settings.centre_crop,
+                       **({"keep_small": True} if settings.keep_small else {})},
         },
         "decoder": DECODER_PATH,
         "split": split_rule(settings),

@@ -2,8 +2,10 @@
 
 How an image becomes a training sample's size: short side to S, aspect kept, optional centre crop.
 
-Both directions are resized (small images are upscaled) so that every sample is at least S x S and
-random crops of size S are always possible downstream.
+Both directions are resized by default (small images are upscaled) so that every sample is at least
+S x S and random crops of size S are always possible downstream. With `keep_small` a photo whose
+short side is below S keeps its own pixels (the training crop enlarges it when it must): fewer bytes
+and no interpolated detail stored as if it were the photo's.
 
 One image file -> one shard sample (Lab bytes + metadata) and its ab pixels for the histogram.
 """
@@ -17,9 +19,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from preprocessing.colour.lab_numpy import srgb_to_lab
 from preprocessing.images.image_loading import load_rgb
-from preprocessing.shards.lab_codec import DEFAULT_CODEC, encode_lab
+from preprocessing.shards.lab_codec import DEFAULT_CODEC, encode_planes
+from preprocessing.shards.lab_planes import lab_planes
 from safe_files.image_decode import DATASET_MAX_PIXELS
 
 
@@ -27,8 +29,11 @@ from safe_files.image_decode import DATASET_MAX_PIXELS
 class ResizePolicy:
     short_side: int  # ShardSettings.short_side
     centre_crop: bool = False
+    keep_small: bool = False  # ShardSettings.keep_small: a photo smaller than short_side keeps its size
 
     def target_size(self, width: int, height: int) -> tuple[int, int]:
+        if self.keep_small and min(width, height) <= self.short_side:
+            return width, height
         scale = self.short_side / min(width, height)
         return max(self.short_side, round(width * scale)), max(self.short_side, round(height * scale))
 
@@ -38,7 +43,7 @@ class ResizePolicy:
             # reducing_gap: a fast box pre-reduction for big downscales, then bicubic.
             image = image.resize((width, height), Image.Resampling.BICUBIC, reducing_gap=3.0)
         if self.centre_crop:
-            side = self.short_side
+            side = min(self.short_side, width, height)
             left, top = (width - side) // 2, (height - side) // 2
             image = image.crop((left, top, left + side, top + side))
         return image
@@ -47,7 +52,7 @@ class ResizePolicy:
 @dataclass
 class EncodedSample:
     record: dict[str, bytes | str]  # what goes into the tar
-    ab: np.ndarray  # (H, W, 2) float32, for the ab histogram
+    ab_counts: np.ndarray  # int64 pixels per ab bin (preprocessing.colour.ab_gamut), for the card's histogram
 
 
 def encode_image_file(
@@ -61,7 +66,7 @@ def encode_image_file(
     image = load_rgb(path, max_pixels=max_pixels)
     original_size = image.size
     resized = policy.apply(image)
-    lab = srgb_to_lab(np.asarray(resized))
+    planes, ab_counts = lab_planes(np.asarray(resized))
     metadata = {
         "source": source or str(path),
         "sha256": sha256,
@@ -70,5 +75,5 @@ def encode_image_file(
         "sample_width": resized.size[0],
         "sample_height": resized.size[1],
     }
-    record = {"__key__": sha256, **encode_lab(lab, codec), "json": json.dumps(metadata).encode()}
-    return EncodedSample(record=record, ab=lab[..., 1:])
+    record = {"__key__": sha256, **encode_planes(planes, codec), "json": json.dumps(metadata).encode()}
+    return EncodedSample(record=record, ab_counts=ab_counts)

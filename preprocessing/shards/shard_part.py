@@ -18,18 +18,25 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Callable
-
-import webdataset as wds
+from typing import TYPE_CHECKING, BinaryIO, Callable, Iterator
 
 from preprocessing.colour.ab_gamut import AbHistogram
-from preprocessing.shards.lab_sample import ResizePolicy, encode_image_file
+from preprocessing.shards.lab_sample import (
+    EncodedSample,
+    ResizePolicy,
+    encode_image_file,
+)
 from preprocessing.shards.shard_plan import INDEX_DIR, SPLITS, ShardPlan
 from safe_files.atomic_output import AtomicFile, read_json, write_json_atomic
 from safe_files.identity import identity_of, same_identity
 from safe_files.image_decode import ImageRejected
+
+if TYPE_CHECKING:
+    import webdataset as wds
 
 PARTIAL_SUFFIX = ".partial"
 
@@ -70,9 +77,16 @@ def _claim_path(shard_dir: Path, split: str, part: int) -> Path:
     return shard_dir / INDEX_DIR / f"{_stem(split, part)}.part.json"
 
 
+# Settings added after parts were first written, with the value that makes the samples those parts
+# hold: at that value a setting is left out of the fingerprint, so an upgrade does not rewrite them.
+LATER_SETTINGS = {"keep_small": False}
+
+
 def part_fingerprint(plan: ShardPlan, split: str, part: int) -> str:
     """What a part's shards are made of: its (path, sha256) list and every shard setting."""
-    return identity_of({"items": plan.parts[split][part], "settings": plan.settings})
+    settings = {name: value for name, value in asdict(plan.settings).items()
+                if not (name in LATER_SETTINGS and value == LATER_SETTINGS[name])}
+    return identity_of({"items": plan.parts[split][part], "settings": settings})
 
 
 def _remove_part_files(shard_dir: Path, stem: str) -> None:
@@ -145,8 +159,12 @@ class _AtomicShardSink:
         self.open_files: dict[str, tuple[AtomicFile, BinaryIO]] = {}  # shard filename -> its partial
         self.published: list[dict] = []
 
-    def write(self, record: dict, ab_pixels) -> None:
+    def write(self, record: dict, ab_counts) -> None:
         if self.writer is None:
+            # Imported here: webdataset imports torch (over a second), which only a writing process needs,
+            # not the flow that plans parts and reads their results.
+            import webdataset as wds
+
             self.writer = wds.ShardWriter(
                 self.pattern, maxcount=self.maxcount, maxsize=self.maxsize,
                 start_shard=self.start, verbose=0, post=self._publish, opener=self._open,
@@ -154,7 +172,7 @@ class _AtomicShardSink:
         self.writer.write(record)
         entry = self.pending.setdefault(self.writer.fname, {"keys": [], "histogram": AbHistogram()})
         entry["keys"].append(record["__key__"])
-        entry["histogram"].add_ab(ab_pixels)
+        entry["histogram"].counts += ab_counts
 
     def _open(self, name: str) -> BinaryIO:
         shard = AtomicFile(name, temporary=name + PARTIAL_SUFFIX)
@@ -182,8 +200,23 @@ class _AtomicShardSink:
             self.writer.close()
 
 
+def _in_order(pool: ThreadPoolExecutor, function: Callable, items: list, ahead: int) -> Iterator:
+    """`function(item)` for every item, at most `ahead` submitted beyond the one being yielded, in order."""
+    pending: deque = deque()
+    for item in items:
+        pending.append(pool.submit(function, item))
+        if len(pending) >= ahead:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
+ENCODE_THREADS = 2  # per part: a part left alone at the end of a stage still uses two cores
+
+
 def write_part(
-    plan_path: str | Path, split: str, part: int, progress: Callable[[int, int], None] | None = None
+    plan_path: str | Path, split: str, part: int, progress: Callable[[int, int], None] | None = None,
+    threads: int = ENCODE_THREADS,
 ) -> PartResult:
     """Write (or finish) one part. Safe to call again after any failure or kill."""
     plan = ShardPlan.load(plan_path)
@@ -200,20 +233,29 @@ def write_part(
     finished_keys = {key for entry in existing for key in entry["keys"]}
     next_number = 1 + max((int(entry["name"][-7:-4]) for entry in existing), default=-1)
 
-    policy = ResizePolicy(settings.short_side, settings.centre_crop)
+    policy = ResizePolicy(settings.short_side, settings.centre_crop, settings.keep_small)
     sink = _AtomicShardSink(shard_dir, split, part, next_number, settings.maxcount, settings.maxsize)
     skipped: list[dict] = []
-    for position, (path, digest) in enumerate(items, start=1):
-        if digest not in finished_keys:
-            try:
-                sample = encode_image_file(path, digest, policy, settings.codec)
-            except (ImageRejected, OSError) as error:
-                reason = error.reason if isinstance(error, ImageRejected) else "unreadable"
-                skipped.append({"path": path, "sha256": digest, "reason": reason, "detail": str(error)})
+
+    def encode(item: list[str]) -> EncodedSample | dict:
+        path, digest = item
+        try:
+            return encode_image_file(path, digest, policy, settings.codec)
+        except (ImageRejected, OSError) as error:
+            reason = error.reason if isinstance(error, ImageRejected) else "unreadable"
+            return {"path": path, "sha256": digest, "reason": reason, "detail": str(error)}
+
+    # Decode, resize and encode release the GIL (Pillow, the numba kernel), so `threads` samples are
+    # made at once inside this process; they are written in plan order, so the shards are the same.
+    todo = [item for item in items if item[1] not in finished_keys]
+    with ThreadPoolExecutor(max(1, threads)) as pool:
+        for position, outcome in enumerate(_in_order(pool, encode, todo, 2 * max(1, threads)), start=1):
+            if isinstance(outcome, dict):
+                skipped.append(outcome)
             else:
-                sink.write(sample.record, sample.ab)
-        if progress:
-            progress(position, len(items))
+                sink.write(outcome.record, outcome.ab_counts)
+            if progress:
+                progress(position + len(items) - len(todo), len(items))
     sink.close()
 
     shards = existing + sink.published
@@ -232,3 +274,12 @@ def write_part(
     )
     write_json_atomic(done, asdict(result))
     return result
+
+
+def warm_up() -> None:
+    """Import what writing a part needs (webdataset, which imports torch) and load the Lab kernel."""
+    import webdataset  # noqa: F401
+
+    from preprocessing.shards.lab_planes import warm_up as load_kernel
+
+    load_kernel()

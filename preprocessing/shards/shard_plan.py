@@ -40,6 +40,7 @@ class ShardSettings:
 
     short_side: int = field(default=256, metadata={"description": "Short side of every sample in pixels.", "ge": 32})
     centre_crop: bool = field(default=False, metadata={"description": "Crop every sample to a square, short_side x short_side."})
+    keep_small: bool = field(default=False, metadata={"description": "Keep photos whose short side is below short_side at their own size instead of enlarging them (no invented pixels, fewer bytes; training's random crop enlarges a smaller sample when it must)."})
     codec: CodecName = field(default=DEFAULT_CODEC, metadata={"description": "Lab encoding of the samples (docs/benchmarks.md compares them)."})
     val_fraction: float = field(default=0.05, metadata={"description": "Share of images in the validation split.", "gt": 0, "lt": 1})
     part_size: int = field(default=1000, metadata={"description": "Images per shard-writing task (a retry redoes at most one part).", "ge": 1})
