@@ -27,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+import tifffile
 import torch
 from PIL import Image
 
@@ -127,6 +128,51 @@ def measure_size(label: str, colorizer: Colorizer, grey: Image.Image, root: Path
     }
 
 
+def grey_tiff(grey: Image.Image, size: tuple[int, int], seed: int, bits: int) -> bytes:
+    """A grey scan as an archive keeps it: TIFF, LZW with a predictor; 16 bits with sub-8-bit noise, or
+    the same picture's top 8 bits."""
+    rng = random.Random(seed)
+    left, top = rng.randint(0, 20), rng.randint(0, 20)
+    crop = grey.crop((left, top, grey.width - 20 + left, grey.height - 20 + top)).resize(size, Image.Resampling.BICUBIC)
+    fine = np.asarray(crop).astype(np.uint32) * 257 + np.random.default_rng(seed).integers(0, 257, (size[1], size[0]))
+    sixteen = np.minimum(fine, 65535).astype(np.uint16)
+    pixels = sixteen if bits == 16 else (sixteen >> 8).astype(np.uint8)
+    buffer = io.BytesIO()
+    tifffile.imwrite(buffer, pixels, compression="lzw", predictor=True, metadata=None)
+    return buffer.getvalue()
+
+
+def bit_depth_throughput(colorizer: Colorizer, grey: Image.Image, root: Path, workers: int, batch: int,
+                         label: str = "1MP", count: int = 8, rounds: int = 3) -> dict:
+    """The 16-bit path (L from 16 bits, 16-bit join, tifffile LZW write, metadata) against the 8-bit path
+    on the same photos, 16-bit grey TIFF masters vs their top 8 bits; rounds alternate, medians."""
+    folders = {}
+    for bits in (8, 16):
+        folders[bits] = root / f"depth-{bits}"
+        folders[bits].mkdir()
+        for index in range(count):
+            (folders[bits] / f"scan-{index:03d}.tif").write_bytes(grey_tiff(grey, SIZES[label], index, bits))
+    seconds: dict[int, list[float]] = {8: [], 16: []}
+    for round_index in range(rounds):
+        for bits in ((8, 16) if round_index % 2 == 0 else (16, 8)):
+            out = DirectoryOutput(root / f"depth-out-{bits}-{round_index}")
+            started = time.perf_counter()
+            report = colorize_members(list_members(folders[bits]), out, colorizer, RunLedger(out.workspace),
+                                      batch_size=batch, workers=workers)
+            seconds[bits].append(time.perf_counter() - started)
+            assert report.done == count, report
+    megapixels = SIZES[label][0] * SIZES[label][1] / 1e6 * count
+    median = {bits: float(np.median(values)) for bits, values in seconds.items()}
+    return {
+        "images": count, "width_x_height": list(SIZES[label]), "rounds": rounds, "input": "grey TIFF, LZW + predictor",
+        "s_per_image_8bit": round(median[8] / count, 4), "s_per_image_16bit": round(median[16] / count, 4),
+        "s_per_mp_8bit": round(median[8] / megapixels, 4), "s_per_mp_16bit": round(median[16] / megapixels, 4),
+        "ratio_16_to_8": round(median[16] / median[8], 2),
+        "output_mb_8bit": round(sum(f.stat().st_size for f in (root / "depth-out-8-0").glob("*.tif")) / 1e6, 2),
+        "output_mb_16bit": round(sum(f.stat().st_size for f in (root / "depth-out-16-0").glob("*.tif")) / 1e6, 2),
+    }
+
+
 def full_res_stages(grey: Image.Image, size: int, repeats: int = 5) -> dict:
     """Median ms of the per-pixel stages on one thread (the codec threads run them): full-res L, and
     the join of working-size ab onto it. The pipeline figures above hide them behind the model."""
@@ -196,6 +242,7 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=4, help="model batch")
     parser.add_argument("--rss-images", type=int, default=2000)
     parser.add_argument("--skip-rss", action="store_true")
+    parser.add_argument("--only-bit-depth", action="store_true", help="only the 16-bit vs 8-bit master comparison")
     parser.add_argument("--rss-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--out")
     args = parser.parse_args()
@@ -224,6 +271,11 @@ def main() -> int:
     started = time.perf_counter()
     colorize_members(list_members(warm), out, colorizer, RunLedger(out.workspace))  # first-call costs out of the figures
     results["first_image_s"] = round(time.perf_counter() - started, 2)  # numba kernels compiled or loaded from cache
+    results["bit_depth_1mp"] = bit_depth_throughput(colorizer, grey, root, args.workers, args.batch)
+    print("bit depth", json.dumps(results["bit_depth_1mp"]), file=sys.stderr)
+    if args.only_bit_depth:
+        emit(results, args.out)
+        return 0
     for label in SIZES:
         results["sizes"][label] = measure_size(label, colorizer, grey, root, args.workers, args.batch)
         print(label, json.dumps(results["sizes"][label]), file=sys.stderr)

@@ -2,12 +2,13 @@
 and 460 MP (as JPEG and as TIFF), each in a fresh process, with this checkout's code and, given --base,
 another checkout's (the code before a change) on the same inputs and model.
 
-    python benchmarks/large_scans.py [--model default] [--sizes 12,100,250,460] [--formats jpeg,tiff]
+    python benchmarks/large_scans.py [--model default] [--sizes 12,100,250,460] [--formats jpeg,jpeg-sepia,tiff]
                                      [--base CHECKOUT] [--inputs DIR] [--out FILE]
 
 Inputs are real archive pixels (../shared/data/bw-archive/dustbowl_people.jpg, a 2000 x 1752 print)
-upscaled bilinearly to each size: a grayscale JPEG q90 (what the issue's 98 MP scan is) and a deflate
-TIFF (8-bit grey, 64-row strips), made once into --inputs and reused. Each run is `colorize_input`
+upscaled bilinearly to each size: a grayscale JPEG q90 (what the issue's 98 MP scan is), the same print
+sepia-toned and stored as an RGB JPEG q90 (a toned print scanned in colour) and a deflate TIFF (8-bit
+grey, 64-row strips), made once into --inputs and reused. Each run is `colorize_input`
 on the one file into a fresh folder; the model and the numba kernels are loaded first on a tiny
 picture, so `seconds` is the scan's own work (decode, model, join, encode, atomic write) and
 `peak_rss_mb` the child's VmHWM (Linux carries ru_maxrss across exec, so the child reads its own).
@@ -39,6 +40,7 @@ from safe_files.image_decode import pillow_pixel_cap  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 BASE_PHOTO = REPO / ".." / "shared" / "data" / "bw-archive" / "dustbowl_people.jpg"
 SIZES = {12: (4000, 3000), 100: (11547, 8660), 250: (18258, 13693), 460: (19200, 24000)}  # 460: 8x10 in at 2,400 dpi
+SEPIA = (1.07, 0.93, 0.76)  # channel gains of a sepia tone
 MAX_PIXELS = 600_000_000  # the setting both codes are run with (the new default; the old code has the field too)
 CHILD = """
 import json, sys, time
@@ -69,7 +71,7 @@ print(json.dumps({"done": report.done, "failed": report.failed, "failure": (repo
 
 def make_input(size: int, fmt: str, folder: Path) -> Path:
     width, height = SIZES[size]
-    path = folder / f"scan-{size}mp.{'jpg' if fmt == 'jpeg' else 'tif'}"
+    path = folder / f"scan-{size}mp{'-sepia' if fmt == 'jpeg-sepia' else ''}.{'tif' if fmt == 'tiff' else 'jpg'}"
     if path.is_file():
         return path
     with pillow_pixel_cap(width * height):  # making inputs only
@@ -77,6 +79,9 @@ def make_input(size: int, fmt: str, folder: Path) -> Path:
         temporary = path.with_name(path.name + ".partial")
         if fmt == "jpeg":
             grey.save(temporary, format="JPEG", quality=90, dpi=(2400, 2400))
+        elif fmt == "jpeg-sepia":  # a toned print scanned in colour: stored as RGB
+            toned = [grey.point(lambda v, k=k: min(255, int(v * k))) for k in SEPIA]
+            Image.merge("RGB", toned).save(temporary, format="JPEG", quality=90, dpi=(2400, 2400))
         else:
             tifffile.imwrite(temporary, np.asarray(grey), compression="zlib", rowsperstrip=64, resolution=(2400, 2400),
                              resolutionunit="INCH", metadata=None)
@@ -103,7 +108,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="default", help="bundle folder or shipped name (default, fast)")
     parser.add_argument("--sizes", default="12,100,250,460")
-    parser.add_argument("--formats", default="jpeg,tiff")
+    parser.add_argument("--formats", default="jpeg,jpeg-sepia,tiff")
     parser.add_argument("--base", help="another checkout (e.g. `git archive HEAD | tar -x -C DIR`) to run the same way")
     parser.add_argument("--inputs", default=str(Path(tempfile.gettempdir()) / "tintype-large-scans"))
     parser.add_argument("--out")

@@ -23,7 +23,8 @@ from inference.colorize_settings import ColorizeSettings
 from inference.model_loading import default_bundle_path, resolve_bundle
 
 DEFAULT_MODEL = str(default_bundle_path())
-COLORIZE_OPTIONS = ("working_size", "saturation", "temperature", "smoothing_sigma", "force", "max_pixels")
+COLORIZE_OPTIONS = ("working_size", "saturation", "temperature", "smoothing_sigma", "force", "max_pixels",
+                    "c2pa_certificate", "c2pa_private_key")
 RENAMED_COLORIZE_OPTIONS = {"--size": "working_size", "--smoothing": "smoothing_sigma"}  # until the next release
 
 

@@ -28,7 +28,7 @@ from typing import Callable, Iterable
 
 from inference.archive_members import MemberProblem, MemberRef, read_members
 from inference.colorizer import Colorizer, PreparedImage
-from inference.output_encoding import output_name
+from inference.output_encoding import eight_bit_view, output_name
 from inference.output_target import DirectoryOutput, OutputNames, ZipOutput
 from inference.previews import preview_pair
 from inference.run_ledger import (
@@ -189,7 +189,8 @@ class _Pipeline:
             self.pixels_in_flight += pixels
             pending.preview = self.previews_left > 0 and self.preview_dir is not None
             self.previews_left -= pending.preview
-            self.decoding.append((pending, self.pool.submit(_timed, self.colorizer.prepare, data, pending.preview)))
+            self.decoding.append((pending, self.pool.submit(_timed, self.colorizer.prepare, data, pending.preview,
+                                                                not self.colorizer.settings.force)))
         while self.in_flight() >= self.max_in_flight:
             self.step(block=True)
 
@@ -254,13 +255,14 @@ class _Pipeline:
             image = self.colorizer.render_image(prepared, ab)
             self.output.write(name, self.colorizer.encode(prepared, image))
         if pending.preview and prepared.preview is not None:
-            pair = preview_pair(prepared.preview, image)
+            pair = preview_pair(prepared.preview, eight_bit_view(image))
             with atomic_path(self.preview_dir / (name.replace("/", "__") + ".png"), durable=False) as temporary:
                 pair.save(temporary, format="PNG")
         return name
 
     def finish_encode(self, pending: _Pending, future: Future) -> None:
         width, height = pending.prepared.size
+        metadata = pending.prepared.metadata
         try:
             name, seconds = future.result()
         except Exception as error:
@@ -271,7 +273,8 @@ class _Pipeline:
             pending.prepared = None  # release the full-resolution arrays now (the encode is over)
         pending.timings["encode"] = seconds
         self.report.megapixels += width * height / 1e6
-        self.conclude(pending, DONE, output=name, width=width, height=height)
+        self.conclude(pending, DONE, output=name, width=width, height=height, notes=list(metadata.notes),
+                      provenance=metadata.provenance.as_record() if metadata.provenance else None)
 
     def drain(self) -> None:
         while self.decoding or self.buckets or self.encoding:

@@ -29,4 +29,9 @@ class ColorizeSettings:
         "500 MP master and needs about 4 GB of memory at its limit with the strip-wise colorizer; a file whose "
         "bytes cannot hold the pixels it declares is refused as a decompression bomb at any value "
         "(safe_files/image_decode.py)."), "ge": 1})
+    c2pa_certificate: str | None = field(default=None, metadata={"description": (
+        "PEM file: the signing certificate and its issuers. With --c2pa-private-key, every output carries a "
+        "signed C2PA manifest (colorized, the model, the original's sha256); empty: off.")})
+    c2pa_private_key: str | None = field(default=None, metadata={"description": (
+        "PEM file: the private key of --c2pa-certificate.")})
 

@@ -5,17 +5,18 @@ a pixel (8-bit grey: the grey level) or 2 (16-bit grey, or the 16-bit luminance 
 and a strip becomes float L (a table look-up, the same tables as the whole-picture path in
 inference/full_res_lab.py, so the values are identical) only while it is joined.
 
-The codes live in one anonymous memory map, and a joined strip's pages are handed back to the system
-at once (madvise DONTNEED): memory returned to the C heap would stay counted in the process's RSS,
-which then would not shrink while the output grows.
+The codes live in one anonymous memory map (safe_files/row_memory.py), and a joined strip's pages are
+handed back to the system at once: memory returned to the C heap would stay counted in the process's
+RSS, which then would not shrink while the output grows.
 """
 
 from __future__ import annotations
 
-import mmap
 from typing import Iterator
 
 import numpy as np
+
+from safe_files.row_memory import RowMemory
 
 EXIF_ORIENTATION = 0x0112
 
@@ -25,8 +26,8 @@ class LightnessStrips:
         self.width, self.height, self.rows = width, height, rows
         self.table = table  # code -> float32 L: 256 entries for uint8 codes, 65,536 for uint16
         self.dtype = np.dtype(dtype)
-        self._map = mmap.mmap(-1, max(1, width * height * self.dtype.itemsize))
-        self.codes = np.frombuffer(self._map, self.dtype, count=width * height).reshape(height, width)
+        self._memory = RowMemory(height, width * self.dtype.itemsize)
+        self.codes = self._memory.array(self.dtype, width)
         self.starts = list(range(0, height, rows))  # the first row of each strip
         self._released = [False] * len(self.starts)
 
@@ -42,15 +43,9 @@ class LightnessStrips:
         return self.table[self.strip(index)]
 
     def release(self, index: int) -> None:
-        """Hand strip `index`'s memory back (its whole pages: a page it shares with a neighbour stays)."""
+        """Hand strip `index`'s memory back."""
         self._released[index] = True
-        row_bytes = self.width * self.dtype.itemsize
-        start = self.starts[index] * row_bytes
-        end = min(self.height, self.starts[index] + self.rows) * row_bytes
-        first = -(-start // mmap.PAGESIZE) * mmap.PAGESIZE
-        last = end // mmap.PAGESIZE * mmap.PAGESIZE if end < len(self._map) else len(self._map)
-        if last > first:
-            self._map.madvise(mmap.MADV_DONTNEED, first, last - first)
+        self._memory.release(self.starts[index], self.starts[index] + self.rows)
 
     def whole(self) -> np.ndarray:
         """float32 L of the whole picture (tests): what the strips hold, in one array."""

@@ -43,6 +43,10 @@ class LedgerEntry:
     timings: dict[str, float] = field(default_factory=dict)  # seconds: read, decode, model, encode (or copy)
     finished_at: float = 0.0
     copy_of: str | None = None  # source name of the identical input whose output this one copies
+    # What the output says of itself (inference/archival_metadata.Provenance): digital source type, tool,
+    # model version, the original's sha256, whether C2PA content credentials were signed in.
+    provenance: dict | None = None
+    notes: list[str] = field(default_factory=list)  # what was not kept (a multi-page TIFF's other pages, ...)
 
     @property
     def key(self) -> tuple[str, str, str]:

@@ -7,7 +7,8 @@ Where the pixels come from:
   exists; 16-bit grey keeps all 16 bits for L;
 - anything else (JPEG, PNG, LZW or JPEG-compressed TIFF ...): Pillow decodes it whole in its stored
   mode (1 byte a pixel for 8-bit grey, 2 for 16-bit grey, 4 for RGB: Pillow has no row-wise decode)
-  under the guard's rules (safe_files/image_decode.py), and the strips are cut from that image.
+  under the guard's rules (safe_files/image_decode.py), into memory whose rows are handed back as the
+  strips are cut from them (open_checked_in_rows), so the decoded picture shrinks as its codes grow.
 Either way each strip goes through the same per-pixel steps as the whole-picture path (ICC profile to
 sRGB, alpha on white, palette and CMYK to RGB), then becomes codes: the grey level, or the 16-bit
 luminance code of RGB (inference/full_res_lab.py). The working-size L is the same antialiased bilinear
@@ -21,7 +22,6 @@ from __future__ import annotations
 import io
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Iterator
 
 import numpy as np
@@ -31,7 +31,14 @@ import torch.nn.functional as F
 from PIL import Image
 
 from inference.colour_check import THUMBNAIL_SIDE
-from inference.full_res_lab import L_OF_GREY8, L_OF_GREY16, L_OF_Y16, luminance_codes
+from inference.colour_profiles import grey_lightness_table, lightness_codes_of_rgb16
+from inference.full_res_lab import (
+    L_OF_GREY8,
+    L_OF_GREY16,
+    L_OF_L_CODE,
+    L_OF_Y16,
+    luminance_codes,
+)
 from inference.lightness_strips import (
     EXIF_ORIENTATION,
     LightnessStrips,
@@ -41,13 +48,15 @@ from inference.lightness_strips import (
     turns_sideways,
 )
 from inference.output_encoding import SourceMetadata, capture_metadata
+from inference.sixteen_bit_lightness import png_sixteen_bit
 from inference.working_size import working_shape
 from preprocessing.images.image_loading import to_rgb
 from safe_files.image_decode import (
+    DecodedRows,
     ImageRejected,
     ImageSource,
     declared_header,
-    open_checked,
+    open_checked_in_rows,
     open_judged,
 )
 
@@ -87,17 +96,29 @@ def declared_pixels(source: ImageSource, max_pixels: int) -> int | None:
 def decode_in_strips(source: ImageSource, working_size: int, max_pixels: int, strip_pixels: int = STRIP_PIXELS) -> StripDecode:
     """Decode `source` strip by strip (about `strip_pixels` each); refusals as ImageRejected, under the
     guard's rules as open_checked."""
-    data = _tiff_bytes(source)
-    if data is not None and tiff_strip_source(data):
-        with open_judged(data, max_pixels) as header:  # the rules on the header; tifffile decodes
+    tiff = _tiff_source(source)
+    if tiff is not None and tiff_strip_source(tiff):
+        with open_judged(source, max_pixels) as header:  # the rules on the header; tifffile decodes
             metadata, orientation, grey, size = _header_facts(header)
             icc = header.info.get("icc_profile")
-        pieces = _tiff_strips(data, icc, size, strip_pixels)
+        pieces = _tiff_strips(tiff, icc, size, strip_pixels)
     else:
-        image = open_checked(source, max_pixels)
+        decoded = open_checked_in_rows(source, max_pixels)
+        image = decoded.image if isinstance(decoded, DecodedRows) else decoded
         metadata, orientation, grey, size = _header_facts(image)
-        pieces = _pillow_strips(image, strip_pixels)
-    return _collect(pieces, size, working_size, orientation, metadata, grey, strip_pixels)
+        icc = image.info.get("icc_profile")
+        if image.mode in ("RGB", "RGBA") and png_sixteen_bit(_head(source)):
+            metadata.notes.append("a 16-bit RGB PNG of 40 MP or more: L from 8 bits (the large-scan path reads "
+                                  "16-bit RGB from TIFF only)")
+        pieces = _row_strips(decoded, strip_pixels) if isinstance(decoded, DecodedRows) else _pillow_strips(image, strip_pixels)
+    return _collect(pieces, size, working_size, orientation, metadata, grey, strip_pixels, icc)
+
+
+def _head(source: ImageSource) -> bytes:
+    if isinstance(source, (str, os.PathLike)):
+        with open(source, "rb") as handle:
+            return handle.read(32)
+    return bytes(source[:32]) if isinstance(source, (bytes, bytearray, memoryview)) else b""
 
 
 def _header_facts(image: Image.Image) -> tuple[SourceMetadata, int, bool, tuple[int, int]]:
@@ -105,18 +126,23 @@ def _header_facts(image: Image.Image) -> tuple[SourceMetadata, int, bool, tuple[
     return capture_metadata(image), orientation, stored_as_grey(image), image.size
 
 
-def _tiff_bytes(source: ImageSource) -> bytes | None:
-    """The file's bytes when it is a TIFF (the only format read strip by strip), else None."""
+TiffSource = str | os.PathLike | bytes
+
+
+def _tiff_source(source: ImageSource) -> TiffSource | None:
+    """What tifffile reads strip by strip when `source` is a TIFF (the only format read so): a path as it
+    is (tifffile reads each strip from the file, nothing held whole), bytes as they are; else None."""
     if isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
-    elif isinstance(source, (str, os.PathLike)):
+        return data if data[:4] in _TIFF_MAGIC else None
+    if isinstance(source, (str, os.PathLike)):
         with open(source, "rb") as handle:
-            if handle.read(4) not in _TIFF_MAGIC:
-                return None
-        data = Path(source).read_bytes()
-    else:
-        return None
-    return data if data[:4] in _TIFF_MAGIC else None
+            return source if handle.read(4) in _TIFF_MAGIC else None
+    return None
+
+
+def _tiff_file(source: TiffSource) -> tifffile.TiffFile:
+    return tifffile.TiffFile(io.BytesIO(source) if isinstance(source, bytes) else source)
 
 
 # -- where the strips come from ------------------------------------------------------------------------
@@ -136,6 +162,29 @@ def _pillow_strips(image: Image.Image, strip_pixels: int) -> Iterator[tuple[str,
         for start in range(0, height, rows):
             strip = image.crop((0, start, width, min(height, start + rows)))
             yield _normalised(strip, image.info.get("icc_profile"), peak)
+    finally:
+        image.close()
+
+
+def _row_strips(decoded: DecodedRows, strip_pixels: int) -> Iterator[tuple[str, np.ndarray]]:
+    """As _pillow_strips, read straight from the decoded rows (no crop copies), each band of rows handed
+    back once the strip made from it is done: the decoded picture shrinks as its codes grow."""
+    image, pixels = decoded.image, decoded.pixels
+    width, height = image.size
+    rows, _ = _strip_rows(width, height, strip_pixels)
+    icc = image.info.get("icc_profile")
+    try:
+        for start in range(0, height, rows):
+            band = pixels[start:start + rows]
+            if image.mode == "I;16":
+                yield "grey16", band
+            elif image.mode == "L" and not icc:
+                yield "grey8", band
+            elif image.mode == "RGB" and not icc:
+                yield "rgb8", band  # RGBX, read in place (a copy to 3 bytes a pixel costs more than the rest)
+            else:  # a profile, alpha or CMYK: the whole-picture path's own steps, on this band
+                yield _normalised(Image.fromarray(band[..., :3] if image.mode == "RGB" else band, image.mode), icc, None)
+            decoded.memory.release(start, start + rows)
     finally:
         image.close()
 
@@ -188,31 +237,29 @@ def _readable_page(page: tifffile.TiffPage) -> bool:
     return True
 
 
-def tiff_strip_source(data: bytes) -> bool:
+def tiff_strip_source(source: TiffSource) -> bool:
     """Whether tifffile reads this TIFF's first page strip by strip without extra codecs."""
     try:
-        with tifffile.TiffFile(io.BytesIO(data)) as tiff:
+        with _tiff_file(source) as tiff:
             return _readable_page(tiff.pages.first)
     except Exception:
         return False
 
 
-def _tiff_strips(data: bytes, icc: bytes | None, size: tuple[int, int], strip_pixels: int) -> Iterator[tuple[str, np.ndarray]]:
+def _tiff_strips(source: TiffSource, icc: bytes | None, size: tuple[int, int], strip_pixels: int) -> Iterator[tuple[str, np.ndarray]]:
     width, height = size
     rows, _ = _strip_rows(width, height, strip_pixels)
     try:
-        with tifffile.TiffFile(io.BytesIO(data)) as tiff:
+        with _tiff_file(source) as tiff:
             page = tiff.pages.first
             inverted = int(page.photometric) == int(tifffile.PHOTOMETRIC.MINISWHITE)
             rgb = page.samplesperpixel == 3
             for band in rechunked(_tiff_bands(page, width, height), rows):
                 if inverted:
                     band = np.iinfo(band.dtype).max - band
-                if band.dtype == np.uint16:
-                    if not rgb:
-                        yield "grey16", band
-                        continue
-                    band = ((band.astype(np.uint32) + 128) // 257).astype(np.uint8)
+                if band.dtype == np.uint16:  # its profile, if any, is applied from 16 bits when collected
+                    yield ("rgb16" if rgb else "grey16"), band
+                    continue
                 if icc:  # the whole-picture path converts 8-bit pictures to sRGB first
                     yield _normalised(Image.fromarray(band), icc, None)
                 else:
@@ -249,7 +296,7 @@ def _tiff_bands(page: tifffile.TiffPage, width: int, height: int) -> Iterator[np
 
 # -- what the strips become ----------------------------------------------------------------------------
 def _collect(pieces: Iterator[tuple[str, np.ndarray]], size: tuple[int, int], working_size: int,
-             orientation: int, metadata: SourceMetadata, grey: bool, strip_pixels: int) -> StripDecode:
+             orientation: int, metadata: SourceMetadata, grey: bool, strip_pixels: int, icc: bytes | None) -> StripDecode:
     width, height = size
     upright_width, upright_height = (height, width) if turns_sideways(orientation) else (width, height)
     target = working_shape(upright_width, upright_height, working_size)
@@ -263,13 +310,12 @@ def _collect(pieces: Iterator[tuple[str, np.ndarray]], size: tuple[int, int], wo
         if kind == "rgb8" and grey:  # grey with alpha, a palette or a profile: its grey is any channel, as in the whole path
             kind, array = "grey8", np.ascontiguousarray(array[..., 0])
         if strips is None:
-            dtype, table = {"rgb8": (np.uint16, L_OF_Y16), "grey16": (np.uint16, L_OF_GREY16), "grey8": (np.uint8, L_OF_GREY8)}[kind]
-            strips = LightnessStrips(width, height, dtype, table, rows)
+            strips = LightnessStrips(width, height, *_code_table(kind, icc), rows)
         index = start // rows
         if start != strips.starts[index] or array.shape[0] != min(rows, height - start) or array.shape[1] != width:
             raise ImageRejected("corrupt", f"a strip of {array.shape[:2]} at row {start} of {width}x{height}")
         codes = strips.strip(index)
-        codes[...] = luminance_codes(array) if kind == "rgb8" else array
+        codes[...] = _codes(kind, array, icc)
         lightness = torch.from_numpy(strips.lightness(index))
         across[start:start + array.shape[0]] = F.interpolate(
             lightness[None, :, None, :], size=(1, target_width), mode="bilinear", align_corners=False, antialias=True
@@ -291,7 +337,28 @@ def _collect(pieces: Iterator[tuple[str, np.ndarray]], size: tuple[int, int], wo
     return StripDecode(strips, working, reduced, grey, metadata)
 
 
-def _eight_bit_image(kind: str, array: np.ndarray) -> Image.Image:
+def _code_table(kind: str, icc: bytes | None) -> tuple[type, np.ndarray]:
+    """The codes' type and the table that looks them up to L, as the whole-picture path computes L:
+    8-bit pieces come already in sRGB; 16-bit ones meet their profile here, from all 16 bits."""
+    if kind == "rgb16":
+        return np.uint16, L_OF_L_CODE
     if kind == "grey16":
+        profiled = grey_lightness_table(icc, 16) if icc else None
+        return np.uint16, L_OF_GREY16 if profiled is None else profiled
+    return {"rgb8": (np.uint16, L_OF_Y16), "grey8": (np.uint8, L_OF_GREY8)}[kind]
+
+
+def _codes(kind: str, array: np.ndarray, icc: bytes | None) -> np.ndarray:
+    if kind == "rgb8":
+        return luminance_codes(array)
+    if kind == "rgb16":
+        return lightness_codes_of_rgb16(array, icc)
+    return array
+
+
+def _eight_bit_image(kind: str, array: np.ndarray) -> Image.Image:
+    if kind in ("grey16", "rgb16"):
         return Image.fromarray(((array.astype(np.uint32) + 128) // 257).astype(np.uint8))
+    if array.ndim == 3 and array.shape[2] == 4:  # RGBX rows: Pillow unpacks them to RGB itself
+        return Image.frombuffer("RGB", (array.shape[1], array.shape[0]), np.ascontiguousarray(array), "raw", "RGBX", 0, 1)
     return Image.fromarray(array)

@@ -2,27 +2,31 @@
 
 Each strip of codes becomes float L, is joined to the picture's ab (`join_rows`: the whole picture's
 bilinear taps, so strips meet without a seam) and is released; then:
-- TIFF: the RGB rows go straight into the file with tifffile, deflate-compressed strip by strip in
-  threads (the same compression as the whole-picture path's Pillow TIFF), BigTIFF once the pixels could
-  pass 4 GB. Peak memory: the codes plus a few strips.
+- TIFF: the RGB rows go straight into the file with tifffile, compressed strip by strip in threads
+  with the input's compression (none, LZW, Deflate: as the whole-picture path), 16 bits a sample for a
+  16-bit input, BigTIFF once the pixels could pass 4 GB; XMP and IPTC with the provenance as tags
+  (inference/archival_metadata.py), then optional C2PA signing. Peak memory: the codes plus a few strips.
 - JPEG, PNG, WebP, BMP: Pillow encodes only a whole image, so the strips are pasted into one RGB image
   (4 bytes a pixel inside Pillow: 1.8 GB at 460 MP), filled as the codes empty, then saved to the file.
 """
 
 from __future__ import annotations
 
-import mmap
 import zlib
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterator
 
+import imagecodecs
 import numpy as np
 import tifffile
 import torch
 from PIL import Image
 
+from inference.archival_metadata import Provenance, tiff_archival_tags
+from inference.colour_profiles import output_profile
+from inference.content_credentials import sign_file
 from inference.full_res_lab import join_rows
 from inference.lightness_strips import LightnessStrips, rechunked
 from inference.output_encoding import (
@@ -30,7 +34,9 @@ from inference.output_encoding import (
     check_output_size,
     output_format,
     save_image,
+    tiff_compression,
 )
+from safe_files.row_memory import RowMemory
 
 TIFF_STRIP_BYTES = 1 << 20  # per TIFF strip: what a reader holds to decode one
 DEFLATE_LEVEL = 6  # libtiff's default, what Pillow's tiff_deflate writes
@@ -39,12 +45,12 @@ BIGTIFF_BYTES = 4_000_000_000  # classic TIFF offsets are 32-bit: past ~4 GB of 
 _TEXT_TAGS = (270, 271, 272, 306, 315, 316, 33432)  # description, make, model, date, artist, host, copyright
 
 
-def joined_strips(strips: LightnessStrips, ab: torch.Tensor | np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
-    """(first row, uint8 RGB rows) top to bottom; each strip's codes are released once joined."""
+def joined_strips(strips: LightnessStrips, ab: torch.Tensor | np.ndarray, bits: int = 8) -> Iterator[tuple[int, np.ndarray]]:
+    """(first row, uint8 RGB rows, uint16 with bits=16) top to bottom; each strip's codes are released once joined."""
     if isinstance(ab, torch.Tensor):
         ab = ab.detach().to("cpu", torch.float32).numpy()
     for index, start in enumerate(strips.starts):
-        rgb = join_rows(strips.lightness(index), ab, start, strips.height)
+        rgb = join_rows(strips.lightness(index), ab, start, strips.height, bits)
         strips.release(index)
         yield start, rgb
 
@@ -54,12 +60,22 @@ def assemble(strips: LightnessStrips, ab: torch.Tensor | np.ndarray) -> Image.Im
     memory map: the strips are written into it as they are joined, its pages are taken only as rows
     land while the codes' pages go back, and Pillow maps it without a copy (JPEG encodes RGBX as RGB)."""
     width, height = strips.width, strips.height
-    buffer = mmap.mmap(-1, width * height * 4)
-    pixels = np.frombuffer(buffer, np.uint8).reshape(height, width, 4)
+    memory = RowMemory(height, width * 4)
+    pixels = memory.array(np.uint8, width, 4)
     for start, rgb in joined_strips(strips, ab):
         pixels[start:start + rgb.shape[0], :, :3] = rgb
     del pixels
-    return Image.frombuffer("RGBX", (width, height), buffer, "raw", "RGBX", 0, 1)
+    return Image.frombuffer("RGBX", (width, height), memory.buffer, "raw", "RGBX", 0, 1)
+
+
+def assemble_sixteen_bit(strips: LightnessStrips, ab: torch.Tensor | np.ndarray) -> np.ndarray:
+    """The whole 16-bit picture, uint16 (H, W, 3) over an anonymous memory map (6 bytes a pixel), for a
+    16-bit PNG (one image for the encoder, as `assemble` is for Pillow)."""
+    memory = RowMemory(strips.height, strips.width * 6)
+    pixels = memory.array(np.uint16, strips.width, 3)
+    for start, rgb in joined_strips(strips, ab, 16):
+        pixels[start:start + rgb.shape[0]] = rgb
+    return pixels
 
 
 def write_in_strips(strips: LightnessStrips, ab: torch.Tensor | np.ndarray, meta: SourceMetadata, model_version: str,
@@ -69,6 +85,8 @@ def write_in_strips(strips: LightnessStrips, ab: torch.Tensor | np.ndarray, meta
     check_output_size(out_format, strips.width, strips.height)  # before any work
     if out_format == "TIFF":
         write_tiff(strips, ab, meta, model_version, path)
+    elif meta.bits == 16:
+        save_image(assemble_sixteen_bit(strips, ab), meta, model_version, path)
     else:
         save_image(assemble(strips, ab), meta, model_version, path)
 
@@ -80,24 +98,37 @@ def needs_bigtiff(width: int, height: int, samples: int = 3) -> bool:
 def write_tiff(strips: LightnessStrips, ab: torch.Tensor | np.ndarray, meta: SourceMetadata, model_version: str,
                path: Path, workers: int = 2) -> None:
     width, height = strips.width, strips.height
-    rows = max(1, TIFF_STRIP_BYTES // (width * 3))
+    bits = 16 if meta.bits == 16 else 8
+    rows = max(1, TIFF_STRIP_BYTES // (width * 3 * bits // 8))
+    compression = tiff_compression(meta)[1]  # the input's: none, LZW or Deflate
+    tags = _text_tags(meta)
+    if meta.archival is not None:  # XMP and IPTC as exiv2 writes them, provenance included
+        meta.provenance = Provenance(meta.archival.sha256, model_version, content_credentials=meta.signing is not None)
+        tags += tiff_archival_tags(meta.archival, meta.provenance, (width, height))
     options: dict = {"software": f"tintype ({model_version})", "metadata": None, "photometric": "rgb",
-                     "compression": "zlib", "rowsperstrip": rows, "extratags": _text_tags(meta)}
+                     "compression": compression, "rowsperstrip": rows, "extratags": tags,
+                     "iccprofile": output_profile(meta.icc_profile)}
     if meta.dpi:
         options.update(resolution=meta.dpi, resolutionunit="INCH")
-    if meta.icc_profile:
-        options["iccprofile"] = meta.icc_profile
     with ThreadPoolExecutor(workers, thread_name_prefix="tintype-deflate") as pool, \
-            tifffile.TiffWriter(path, bigtiff=needs_bigtiff(width, height)) as tiff:
-        tiff.write(_compressed(rechunked((rgb for _, rgb in joined_strips(strips, ab)), rows), pool, workers),
-                   shape=(height, width, 3), dtype=np.uint8, **options)
+            tifffile.TiffWriter(path, bigtiff=needs_bigtiff(width, height, 3 * bits // 8)) as tiff:
+        pieces = rechunked((rgb for _, rgb in joined_strips(strips, ab, bits)), rows)
+        tiff.write(_compressed(pieces, pool, workers, _ENCODERS[compression]),
+                   shape=(height, width, 3), dtype=np.uint16 if bits == 16 else np.uint8, **options)
+    if meta.signing and meta.provenance:  # last: the signature covers the final bytes
+        sign_file(path, "TIFF", meta.format, meta.provenance, meta.signing)
 
 
-def _compressed(pieces: Iterator[np.ndarray], pool: ThreadPoolExecutor, workers: int) -> Iterator[bytes]:
-    """Deflate each strip in the pool (zlib releases the GIL), at most a few strips ahead, in order."""
+# tifffile's compression name -> the strip encoder run in the pool (all release the GIL).
+_ENCODERS = {"zlib": lambda raw: zlib.compress(raw, DEFLATE_LEVEL), "deflate": lambda raw: zlib.compress(raw, DEFLATE_LEVEL),
+             "lzw": imagecodecs.lzw_encode, None: bytes}
+
+
+def _compressed(pieces: Iterator[np.ndarray], pool: ThreadPoolExecutor, workers: int, encode=_ENCODERS["zlib"]) -> Iterator[bytes]:
+    """Encode each strip in the pool, at most a few strips ahead, in order."""
     ahead: deque = deque()
     for piece in pieces:
-        ahead.append(pool.submit(zlib.compress, np.ascontiguousarray(piece).tobytes(), DEFLATE_LEVEL))
+        ahead.append(pool.submit(encode, np.ascontiguousarray(piece).tobytes()))
         if len(ahead) > 2 * workers:
             yield ahead.popleft().result()
     while ahead:

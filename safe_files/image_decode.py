@@ -37,7 +37,10 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import BinaryIO, Iterator
 
+import numpy as np
 from PIL import Image, JpegImagePlugin, TiffImagePlugin
+
+from safe_files.row_memory import RowMemory
 
 # The memory budget's default: a 500 MP master (an 8x10 inch negative at 2,400 dpi is 460 MP) with room.
 DEFAULT_MAX_PIXELS = 600_000_000
@@ -332,6 +335,42 @@ def open_checked(source: ImageSource, max_pixels: int = DEFAULT_MAX_PIXELS) -> I
         except Exception as error:
             raise _decode_failure(error) from error
     return image
+
+
+# Stored modes Pillow can decode into memory laid out as ours: (Pillow's in-memory layout, bytes a pixel).
+_ROW_LAYOUTS = {"L": ("L", 1), "I;16": ("I;16", 2), "RGB": ("RGBX", 4), "RGBA": ("RGBA", 4), "CMYK": ("CMYK", 4)}
+
+
+@dataclass
+class DecodedRows:
+    """A decoded picture whose pixels live in a RowMemory: `pixels` is (height, width) for L and 16-bit
+    grey, (height, width, 4) for the rest (RGB as Pillow holds it, RGBX); `image` is the Pillow image
+    over the same memory (header, info, mode as stored)."""
+    image: Image.Image
+    pixels: np.ndarray
+    memory: RowMemory
+
+
+def open_checked_in_rows(source: ImageSource, max_pixels: int = DEFAULT_MAX_PIXELS) -> DecodedRows | Image.Image:
+    """open_checked, with the pixels decoded into a RowMemory where the stored mode has a fixed layout
+    (8-bit and 16-bit grey, RGB, RGBA, CMYK), so a reader that goes top to bottom hands each band of rows
+    back as it finishes with it: Pillow decodes a JPEG or PNG only whole, and a 460 MP RGB scan is 1.8 GB
+    decoded. Other modes come back as open_checked's image."""
+    with open_judged(source, max_pixels) as image:
+        layout = _ROW_LAYOUTS.get(image.mode)
+        memory = mapped = None
+        if layout is not None:
+            memory = RowMemory(image.size[1], image.size[0] * layout[1])
+            # Pillow decodes into an image that is already there (ImageFile.load_prepare): ours.
+            mapped = image.im = Image.core.map_buffer(memory.buffer, image.size, "raw", 0, (layout[0], 0, 1))
+        try:
+            image.load()
+        except Exception as error:
+            raise _decode_failure(error) from error
+    if memory is None or image.im is not mapped:  # a plugin that maps the file or converts on load
+        return image
+    dtype, samples = {1: (np.uint8, 1), 2: (np.dtype("<u2"), 1), 4: (np.uint8, 4)}[layout[1]]
+    return DecodedRows(image, memory.array(dtype, image.size[0], samples), memory)
 
 
 def open_for_working_size(source: ImageSource, size: int, max_pixels: int = DEFAULT_MAX_PIXELS,

@@ -14,6 +14,7 @@ from pathlib import Path
 from PIL import Image
 
 from inference.colorizer import Colorizer
+from inference.output_encoding import eight_bit_view
 from inference.previews import thumbnail
 from safe_files.atomic_output import write_bytes_atomic
 
@@ -52,7 +53,8 @@ def colorize_upload(
     image = colorizer.render_image(prepared, ab)
     report(0.8, "encoding")
     result = out_dir / result_name
-    write_bytes_atomic(result, colorizer.encode(prepared, image))
-    write_preview(image, out_dir / AFTER_PREVIEW)
+    write_bytes_atomic(result, colorizer.encode(prepared, image))  # 16-bit, metadata and provenance as the CLI's
+    write_preview(eight_bit_view(image), out_dir / AFTER_PREVIEW)
     report(1.0, "done")
-    return JobOutput(result, image.width, image.height, colorizer.version)
+    width, height = prepared.size
+    return JobOutput(result, width, height, colorizer.version)

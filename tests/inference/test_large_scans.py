@@ -14,6 +14,7 @@ import sys
 import zlib
 from pathlib import Path
 
+import imagecodecs
 import numpy as np
 import pytest
 import tifffile
@@ -39,7 +40,13 @@ from inference.output_encoding import (
 )
 from inference.run_ledger import DONE, RunLedger
 from inference.strip_decode import decode_in_strips
-from inference.strip_output import assemble, needs_bigtiff, write_in_strips
+from inference.strip_output import (
+    assemble,
+    assemble_sixteen_bit,
+    needs_bigtiff,
+    write_in_strips,
+)
+from safe_files.image_decode import pillow_pixel_cap
 from tests.conftest import shared_folder
 
 REPO = Path(__file__).resolve().parents[2]
@@ -50,7 +57,7 @@ from inference.colorize_run import colorize_input
 from inference.colorizer import ColorizeSettings
 report = colorize_input(sys.argv[1], sys.argv[2], sys.argv[3], ColorizeSettings(max_pixels=600_000_000))
 peak = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM"))
-print(json.dumps({"done": report.done, "failures": report.failures, "peak_rss_mb": peak // 1024}))
+print(json.dumps({"done": report.done, "skipped": report.skipped, "failures": report.failures, "peak_rss_mb": peak // 1024}))
 """
 
 
@@ -66,14 +73,9 @@ def _upscaled(megapixels: float) -> np.ndarray:
         return np.asarray(grey.resize((width, height), Image.Resampling.BILINEAR))
 
 
-class _no_pillow_cap:
-    """Making the test inputs only: Pillow's own cap would refuse to resize to 250 MP."""
-
-    def __enter__(self) -> None:
-        self.cap, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
-
-    def __exit__(self, *_) -> None:
-        Image.MAX_IMAGE_PIXELS = self.cap
+def _no_pillow_cap():
+    """Making and reading the test inputs only: Pillow's own cap would refuse to resize to 250 MP."""
+    return pillow_pixel_cap(600_000_000)
 
 
 @pytest.fixture(scope="session")
@@ -148,6 +150,22 @@ def test_a_100_megapixel_jpeg_colorizes_at_full_size_in_bounded_memory(scan_100m
     assert chroma > 1.0  # it did add colour
 
 
+def test_a_large_colour_jpeg_is_skipped_from_its_draft_without_a_full_decode(fast_bundle, tmp_path):
+    photo = next(iter(sorted((shared_folder("bsds500") / "test").glob("*.jpg"))))
+    folder = tmp_path / "masters"
+    folder.mkdir()
+    with _no_pillow_cap(), Image.open(photo) as colour:
+        colour.convert("RGB").resize((12_000, 8_000), Image.Resampling.BILINEAR).save(folder / "colour-96mp.jpg", quality=90)
+    result = _colorize_in_child(folder, tmp_path / "out", fast_bundle)
+    assert result["done"] == 0 and result["skipped"] == 1, result
+    # A full decode would hold the RGB picture (4 bytes a pixel, 384 MB) and its L codes (2 bytes) beside
+    # the ~0.4 GB of torch and the model; the 1/8 draft is 1.5 MP.
+    assert result["peak_rss_mb"] < 700, result
+    entry = next(iter(RunLedger(workspace_of(tmp_path / "out")).entries().values()))
+    assert entry.status == "skipped" and entry.reason == "already-colour"
+    assert (entry.width, entry.height) == (12_000, 8_000)
+
+
 def test_a_250_megapixel_tiff_colorizes_at_full_size_strip_by_strip(scan_250mp_tiff, fast_bundle, tmp_path):
     result = _colorize_in_child(scan_250mp_tiff, tmp_path / "out", fast_bundle)
     assert result["done"] == 1, result["failures"]
@@ -180,7 +198,9 @@ def _tiff(array: np.ndarray, **options) -> bytes:
 
 MID_SIZE_INPUTS = (
     "grey JPEG", "sepia JPEG stored sideways", "grey JPEG with a profile", "grey PNG with alpha",
-    "RGB TIFF, deflate, 7-row strips", "grey TIFF in tiles", "grey TIFF, white is zero", "RGB TIFF, LZW (Pillow decodes it)",
+    "RGB TIFF, deflate, 7-row strips", "grey TIFF in tiles", "grey TIFF, white is zero", "RGB TIFF, LZW",
+    "RGB TIFF, JPEG-compressed", "1-bit TIFF, Group 4 (Pillow decodes it)", "CMYK JPEG", "sepia PNG with alpha", "16-bit grey PNG",
+    "16-bit sepia TIFF, Adobe RGB", "16-bit grey TIFF, gray gamma 2.2",
 )
 
 
@@ -193,6 +213,8 @@ def mid_size_inputs() -> dict[str, bytes]:
     turned = Image.Exif()
     turned[0x0112] = 6  # stored sideways
     grey_icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    grey16 = np.asarray(grey).astype(np.uint16) * 257 + np.random.default_rng(0).integers(0, 257, grey.size[::-1]).astype(np.uint16)
+    sepia16 = np.minimum(grey16[..., None] * np.array([1.07, 0.93, 0.76]), 65535).astype(np.uint16)
     return {
         "grey JPEG": _encoded(grey, "JPEG", quality=90),
         "sepia JPEG stored sideways": _encoded(sepia, "JPEG", quality=90, exif=turned.tobytes()),
@@ -201,7 +223,15 @@ def mid_size_inputs() -> dict[str, bytes]:
         "RGB TIFF, deflate, 7-row strips": _tiff(np.asarray(sepia), compression="zlib", rowsperstrip=7),
         "grey TIFF in tiles": _tiff(np.asarray(grey), tile=(64, 128)),
         "grey TIFF, white is zero": _tiff(255 - np.asarray(grey), photometric="miniswhite"),
-        "RGB TIFF, LZW (Pillow decodes it)": _encoded(sepia, "TIFF", compression="tiff_lzw"),
+        "RGB TIFF, LZW": _encoded(sepia, "TIFF", compression="tiff_lzw"),
+        "RGB TIFF, JPEG-compressed": _encoded(sepia, "TIFF", compression="jpeg"),
+        "1-bit TIFF, Group 4 (Pillow decodes it)": _encoded(grey.point(lambda v: 255 * (v > 110)).convert("1"), "TIFF",
+                                                          compression="group4"),
+        "16-bit grey PNG": _encoded(Image.fromarray(grey16), "PNG"),
+        "16-bit sepia TIFF, Adobe RGB": _tiff(sepia16, compression="zlib", iccprofile=imagecodecs.cms_profile("adobergb")),
+        "16-bit grey TIFF, gray gamma 2.2": _tiff(grey16, compression="zlib", iccprofile=imagecodecs.cms_profile("gray", gamma=2.2)),
+        "CMYK JPEG": _encoded(sepia.convert("CMYK"), "JPEG", quality=90),
+        "sepia PNG with alpha": _encoded(sepia.convert("RGBA"), "PNG"),
     }
 
 
@@ -222,7 +252,10 @@ def test_strips_give_the_whole_picture_result(colorizer, mid_size_inputs, name):
     assert torch.allclose(decoded.working, whole.working, atol=1e-3)  # exact but for a turn's summation order
     ab = colorizer.predict([whole])[0]
     expected = np.asarray(colorizer.render_image(whole, ab)).astype(int)
-    strip_rgb = np.asarray(assemble(decoded.strips, ab).convert("RGB")).astype(int)
+    if whole.metadata.bits == 16:  # a 16-bit master: 16-bit RGB either way
+        strip_rgb = assemble_sixteen_bit(decoded.strips, ab).astype(int)
+    else:
+        strip_rgb = np.asarray(assemble(decoded.strips, ab).convert("RGB")).astype(int)
     assert np.abs(strip_rgb - expected).max() == 0  # no seam: the same taps, the same pixels
 
 
