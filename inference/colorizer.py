@@ -54,7 +54,11 @@ from inference.output_encoding import (
 )
 from inference.previews import thumbnail
 from inference.sixteen_bit_lightness import png_sixteen_bit, sixteen_bit_lightness
-from inference.strip_decode import declared_pixels, decode_in_strips, stored_as_grey
+from inference.strip_decode import (
+    declared_format_and_pixels,
+    decode_in_strips,
+    stored_as_grey,
+)
 from inference.strip_output import assemble, write_in_strips
 from inference.working_size import (
     DEFAULT_WORKING_SIZE,
@@ -65,7 +69,6 @@ from preprocessing.images.image_loading import to_rgb
 from safe_files.identity import versioned
 from safe_files.image_decode import (
     ImageSource,
-    declared_header,
     open_checked,
     open_for_working_size,
 )
@@ -181,8 +184,9 @@ class Colorizer:
         """Decode and measure one input (thread-safe; raises ImageRejected for bombs and corrupt data).
         `skip_colour`: the caller skips a picture already in colour, so a large colour JPEG is judged from
         a 1/8-scale draft first and, if colour, comes back with its verdict only (nothing full-size made)."""
-        if (declared_pixels(source, self.settings.max_pixels) or 0) >= self.strip_threshold:
-            if skip_colour:
+        fmt, pixels = declared_format_and_pixels(source, self.settings.max_pixels)
+        if (pixels or 0) >= self.strip_threshold:
+            if skip_colour and fmt == "JPEG":
                 judged = self._judge_colour_from_draft(source)
                 if judged is not None:
                     return judged
@@ -212,11 +216,9 @@ class Colorizer:
         return PreparedImage(lightness, working, metadata, verdict, thumbnail(upright) if preview else None)
 
     def _judge_colour_from_draft(self, source: ImageSource) -> PreparedImage | None:
-        """A stored-colour JPEG's verdict from its DCT draft (a 460 MP master: ~7 MP decoded, ~1 s instead
-        of ~15): the verdict's thumbnail is a block average either way. The unprepared picture if colour,
-        else None (then decoded in strips as usual)."""
-        if declared_header(source, self.settings.max_pixels)[0] != "JPEG":
-            return None
+        """A JPEG's verdict from its DCT draft (a 460 MP master: ~7 MP decoded, ~1 s instead of ~15): the
+        verdict's thumbnail is a block average either way. The unprepared picture if it is stored and
+        judged in colour, else None (then decoded in strips as usual)."""
         draft = open_for_working_size(source, 4 * THUMBNAIL_SIDE, self.settings.max_pixels)
         if stored_as_grey(draft):
             return None

@@ -190,7 +190,7 @@ def save_image(rgb: Pixels, meta: SourceMetadata, model_version: str, target: st
     if meta.archival is None:
         _save_pixels(rgb, meta, model_version, target, out_format)
         return
-    provenance = Provenance(meta.archival.sha256, model_version, content_credentials=meta.signing is not None)
+    provenance = output_provenance(meta, model_version)
     if isinstance(target, (str, Path)):
         _save_pixels(rgb, meta, model_version, target, out_format)
         notes = embed_archival_file(Path(target), meta.archival, provenance, out_format, size)
@@ -205,6 +205,11 @@ def save_image(rgb: Pixels, meta: SourceMetadata, model_version: str, target: st
         target.write(data)
     meta.provenance = provenance
     meta.notes.extend(note for note in notes if note not in meta.notes)
+
+
+def output_provenance(meta: SourceMetadata, model_version: str) -> Provenance:
+    """What an output of this input says of itself (meta.archival must be read)."""
+    return Provenance(meta.archival.sha256, model_version, content_credentials=meta.signing is not None)
 
 
 def _save_pixels(rgb: Pixels, meta: SourceMetadata, model_version: str, target: str | Path | BinaryIO,

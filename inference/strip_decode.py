@@ -86,17 +86,23 @@ def _palette_is_grey(image: Image.Image) -> bool:
 def declared_pixels(source: ImageSource, max_pixels: int) -> int | None:
     """The pixel count the header declares (no pixel decoded, ~0.1 ms), or None where Pillow cannot say:
     the guarded decode then gives the reason."""
+    return declared_format_and_pixels(source, max_pixels)[1]
+
+
+def declared_format_and_pixels(source: ImageSource, max_pixels: int) -> tuple[str | None, int | None]:
+    """(format, pixel count) as the header declares them, (None, None) where Pillow cannot say."""
     try:
-        _, (width, height) = declared_header(source, max_pixels)
+        fmt, (width, height) = declared_header(source, max_pixels)
     except Exception:
-        return None
-    return width * height
+        return None, None
+    return fmt, width * height
 
 
 def decode_in_strips(source: ImageSource, working_size: int, max_pixels: int, strip_pixels: int = STRIP_PIXELS) -> StripDecode:
     """Decode `source` strip by strip (about `strip_pixels` each); refusals as ImageRejected, under the
     guard's rules as open_checked."""
-    tiff = _tiff_source(source)
+    head = _head(source)
+    tiff = _tiff_source(source, head)
     if tiff is not None and tiff_strip_source(tiff):
         with open_judged(source, max_pixels) as header:  # the rules on the header; tifffile decodes
             metadata, orientation, grey, size = _header_facts(header)
@@ -107,7 +113,7 @@ def decode_in_strips(source: ImageSource, working_size: int, max_pixels: int, st
         image = decoded.image if isinstance(decoded, DecodedRows) else decoded
         metadata, orientation, grey, size = _header_facts(image)
         icc = image.info.get("icc_profile")
-        if image.mode in ("RGB", "RGBA") and png_sixteen_bit(_head(source)):
+        if image.mode in ("RGB", "RGBA") and png_sixteen_bit(head):
             metadata.notes.append("a 16-bit RGB PNG of 40 MP or more: L from 8 bits (the large-scan path reads "
                                   "16-bit RGB from TIFF only)")
         pieces = _row_strips(decoded, strip_pixels) if isinstance(decoded, DecodedRows) else _pillow_strips(image, strip_pixels)
@@ -129,16 +135,15 @@ def _header_facts(image: Image.Image) -> tuple[SourceMetadata, int, bool, tuple[
 TiffSource = str | os.PathLike | bytes
 
 
-def _tiff_source(source: ImageSource) -> TiffSource | None:
-    """What tifffile reads strip by strip when `source` is a TIFF (the only format read so): a path as it
-    is (tifffile reads each strip from the file, nothing held whole), bytes as they are; else None."""
+def _tiff_source(source: ImageSource, head: bytes) -> TiffSource | None:
+    """What tifffile reads strip by strip when `source` (whose first bytes are `head`) is a TIFF, the only
+    format read so: a path as it is (tifffile reads each strip from the file, nothing held whole), bytes
+    as they are; else None."""
+    if head[:4] not in _TIFF_MAGIC:
+        return None
     if isinstance(source, (bytes, bytearray, memoryview)):
-        data = bytes(source)
-        return data if data[:4] in _TIFF_MAGIC else None
-    if isinstance(source, (str, os.PathLike)):
-        with open(source, "rb") as handle:
-            return source if handle.read(4) in _TIFF_MAGIC else None
-    return None
+        return bytes(source)
+    return source if isinstance(source, (str, os.PathLike)) else None
 
 
 def _tiff_file(source: TiffSource) -> tifffile.TiffFile:

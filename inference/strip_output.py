@@ -24,7 +24,7 @@ import tifffile
 import torch
 from PIL import Image
 
-from inference.archival_metadata import Provenance, tiff_archival_tags
+from inference.archival_metadata import tiff_archival_tags
 from inference.colour_profiles import output_profile
 from inference.content_credentials import sign_file
 from inference.full_res_lab import join_rows
@@ -33,6 +33,7 @@ from inference.output_encoding import (
     SourceMetadata,
     check_output_size,
     output_format,
+    output_provenance,
     save_image,
     tiff_compression,
 )
@@ -103,7 +104,7 @@ def write_tiff(strips: LightnessStrips, ab: torch.Tensor | np.ndarray, meta: Sou
     compression = tiff_compression(meta)[1]  # the input's: none, LZW or Deflate
     tags = _text_tags(meta)
     if meta.archival is not None:  # XMP and IPTC as exiv2 writes them, provenance included
-        meta.provenance = Provenance(meta.archival.sha256, model_version, content_credentials=meta.signing is not None)
+        meta.provenance = output_provenance(meta, model_version)
         tags += tiff_archival_tags(meta.archival, meta.provenance, (width, height))
     options: dict = {"software": f"tintype ({model_version})", "metadata": None, "photometric": "rgb",
                      "compression": compression, "rowsperstrip": rows, "extratags": tags,
