@@ -103,10 +103,16 @@ def test_the_shipped_model_is_what_the_fit_script_makes(tmp_path):
     shipped = json.loads(MODEL_FILE.read_text())
     assert report["training"] == shipped["training"]
     assert report["out_of_fold"] == shipped["out_of_fold"]
-    assert report["operating_points"] == shipped["operating_points"]
+    # Thresholds are float32 fits printed to 6 decimals: another machine's BLAS can move them by a few units
+    # in the 6th place (seen: 5e-6) while every rate and count stays the same.
+    fitted_points, shipped_points = report["operating_points"], shipped["operating_points"]
+    assert fitted_points.keys() == shipped_points.keys()
+    for name, point in shipped_points.items():
+        assert abs(fitted_points[name]["threshold"] - point["threshold"]) <= 1e-5, name
+        assert {**fitted_points[name], "threshold": None} == {**point, "threshold": None}, name
     for name, threshold in shipped["model"]["thresholds"].items():
-        assert abs(report["model"]["thresholds"][name] - threshold) < 1e-6
-    assert np.allclose(report["model"]["coefficients"], shipped["model"]["coefficients"], atol=1e-6)
+        assert abs(report["model"]["thresholds"][name] - threshold) <= 1e-5
+    assert np.allclose(report["model"]["coefficients"], shipped["model"]["coefficients"], atol=2e-5)
 
 
 
