@@ -43,8 +43,14 @@ def require_file(path: str | None, what: str) -> None:
 
 
 def _require(path: str | None, what: str, kind: str, is_kind, wrong_kind: type[OSError], other: str) -> None:
-    if path is None or is_kind(Path(path)):
+    if path is None:
         return
-    if Path(path).exists():
+    from safe_files.data_root_storage import is_remote, local_path  # here: `tintype --help` stays light
+
+    if is_remote(path):
+        return  # an object-store URL: the stage checks it, and a missing one is one clear error there
+    if is_kind(local_path(path)):
+        return
+    if local_path(path).exists():
         raise wrong_kind(f"{what} is a {other}, not a {kind}: {path}; give a {kind}")
     raise FileNotFoundError(f"{what} not found: {path}; give an existing {kind}")

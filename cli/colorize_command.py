@@ -30,8 +30,8 @@ RENAMED_COLORIZE_OPTIONS = {"--size": "working_size", "--smoothing": "smoothing_
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("colorize", help="colorize an image, folder, .zip, .tar(.gz) or list file (the colorize-archive flow)")
-    parser.add_argument("input", metavar="INPUT", help="image file, folder, .zip, .tar/.tar.gz or list file (.txt: one path per line)")
-    parser.add_argument("output", metavar="OUTPUT", help="output folder, or a .zip; the ledger lives beside the outputs")
+    parser.add_argument("input", metavar="INPUT", help="image file, folder, .zip, .tar/.tar.gz or list file (.txt: one path per line); a path or an object-store URL (s3://bucket/archive.zip)")
+    parser.add_argument("output", metavar="OUTPUT", help="output folder, or a local .zip, a path or an object-store URL (s3://bucket/colorized); the ledger lives beside the outputs")
     parser.add_argument("--model", default=DEFAULT_MODEL,
                         help="model bundle folder, or a shipped model: default (quality) or fast (CPU speed) "
                              "(default: $TINTYPE_MODEL, else models/default)")
@@ -50,7 +50,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: no model bundle at {args.model}; pass --model BUNDLE (e.g. RUN/bundle from `tintype train`) "
               "or a shipped model: default, fast", file=sys.stderr)
         return 2
-    if not Path(args.input).exists():
+    from safe_files.data_root_storage import exists
+
+    if not exists(args.input):  # a path or an object-store URL
         print(f"error: input not found: {args.input}; give an image, a folder, a .zip, a .tar(.gz) or a .txt list of paths",
               file=sys.stderr)
         return 2

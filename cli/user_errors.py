@@ -2,6 +2,7 @@
 
 A user error is one the user fixes with another argument, file or folder:
   - a path the file system refuses (not found, not a folder, a folder, exists, no permission), wherever raised;
+  - an object-store location that cannot be read or written (safe_files.data_root_storage.StorageError);
   - an address the command cannot listen on (a port in use, a host that is not this machine's);
   - a ValueError raised by tintype's own code: that is how the stages refuse a setting, a dataset or a
     model (their messages say what to do after a semicolon).
@@ -30,7 +31,9 @@ PATH_ADVICE = {
 
 
 def is_user_error(error: BaseException) -> bool:
-    if isinstance(error, PATH_ERRORS):
+    from safe_files.data_root_storage import StorageError  # here, not at import: `tintype --help` stays light
+
+    if isinstance(error, PATH_ERRORS + (StorageError,)):
         return True
     if isinstance(error, OSError) and error.errno in ADDRESS_ERRNOS:
         return True

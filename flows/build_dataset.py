@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import asdict
-from pathlib import Path
 from typing import Annotated
 
 from prefect import flow, get_run_logger, task
@@ -14,7 +13,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from pydantic import Field
 
 from flows.clean import clean as clean_flow
-from flows.flow_inputs import SAMPLE_GALLERY, local_data_root, sample_gallery_task
+from flows.flow_inputs import SAMPLE_GALLERY, data_root, sample_folder, sample_gallery_task
 from flows.progress_reporting import StageProgress, share_callback
 from flows.scrape import scrape as scrape_flow
 from flows.task_cache import cached_on_sources, plan_result, planned_with_cache
@@ -28,12 +27,13 @@ from preprocessing.shards.dataset_card import build_card, read_card, write_card
 from preprocessing.shards.shard_part import PartResult, save_plan, write_part
 from preprocessing.shards.shard_part import warm_up as shard_warm_up
 from preprocessing.shards.shard_plan import ShardPlan, ShardSettings, plan_shards
+from safe_files import data_root_storage as storage
 from scraping.scrape_settings import ScrapeSettings
 
 SHARDS_SUBDIR = "shards"
 
 
-@task(name="plan-shards", **retrying(), **cached_on_sources(lambda p: [str(Path(p["clean_dir"]) / KEPT_FILE) if p["clean_dir"] else p["images"]]))
+@task(name="plan-shards", **retrying(), **cached_on_sources(lambda p: [str(storage.join(p["clean_dir"], KEPT_FILE)) if p["clean_dir"] else p["images"]]))
 def plan_shards_task(images: str, shard_dir: str, settings: ShardSettings, clean_dir: str | None = None) -> dict[str, str]:
     files = list(read_kept_paths(clean_dir) if clean_dir else iter_image_files(images))  # only clean, unique images
     with StageProgress("shards: read files", "files", total=len(files)) as progress:
@@ -57,7 +57,7 @@ def write_card_task(plan_path: str, results: list[dict]) -> str:
 @flow(name="build-dataset", log_prints=True)
 def build_dataset(
     images: str | None = Field(None, description="Folder of colour photos (recursive). Empty with no scrape source: the built-in sample gallery, written on demand into DATA/sample-gallery."),
-    out: str = Field("data", description="Data root (a path or a file:// URL): raw/, clean/, shards/ go under it. Relative paths are under the worker's working directory."),
+    out: str = Field("data", description="Data root (a path, a file:// URL or an object-store URL such as s3://bucket/data): raw/, clean/, shards/ go under it. Relative paths are under the worker's working directory."),
     workers: Annotated[int, Field(ge=1)] = Field(2, description="Clean/shard parts processed at once (bounded fan-out)."),
     seeds: list[str] | None = Field(None, description="Gallery pages to crawl instead of a folder (scrape step)."),
     url_list: str | None = Field(None, description="A file of image URLs (.txt/.csv/.jsonl/.parquet) to download instead of a folder."),
@@ -69,7 +69,7 @@ def build_dataset(
     returns the dataset card's path."""
     logger = get_run_logger()
     started = time.perf_counter()
-    out = local_data_root(out)  # a path or a file:// URL
+    out = data_root(out)  # a path, or an object-store URL
     # The clean and shard steps' worker processes start (imports, the Lab kernel) while the scrape
     # waits on the network, instead of before the first part.
     start_children_early(shipped_classifier, shard_warm_up)
@@ -78,9 +78,9 @@ def build_dataset(
             raise ValueError("give --images DIR or a scrape source (--seed / --url-list), not both")
         images = scrape_flow(seeds=seeds, url_list=url_list, out=out, settings=scrape)["raw_dir"]
     elif not images:  # no source at all (a deployment run with no --param): the built-in sample gallery
-        images = sample_gallery_task(str(Path(out) / SAMPLE_GALLERY))
+        images = sample_gallery_task(sample_folder(out, SAMPLE_GALLERY))
     clean_dir = clean_flow(images=images, out=out, workers=workers, settings=cleaning)["clean_dir"]  # DATA/clean/kept.jsonl
-    shard_dir = str(Path(out) / SHARDS_SUBDIR)
+    shard_dir = str(storage.join(out, SHARDS_SUBDIR))
     plan_path = planned_with_cache(plan_shards_task, images, shard_dir, shards, clean_dir)
     plan = ShardPlan.load(plan_path)
     part_ids = plan.part_ids()

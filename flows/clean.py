@@ -7,7 +7,6 @@ near-duplicate clusters through the persistent pHash index), contact sheet.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
@@ -25,6 +24,7 @@ from preprocessing.cleaning.clean_run import (
 from preprocessing.cleaning.contact_sheet import sheet_from_report
 from preprocessing.cleaning.image_analysis import CleaningSettings
 from preprocessing.images.image_inventory import iter_image_files
+from safe_files import data_root_storage as storage
 
 CLEAN_SUBDIR = "clean"
 
@@ -51,7 +51,7 @@ def decide_task(plan_path: str, settings: CleaningSettings) -> dict:
 
 @task(name="clean-contact-sheet", **retrying())
 def contact_sheet_task(clean_dir: str) -> str:
-    return str(sheet_from_report(clean_dir, Path(clean_dir) / CONTACT_SHEET))
+    return str(sheet_from_report(clean_dir, storage.join(clean_dir, CONTACT_SHEET)))
 
 
 @flow(name="clean", log_prints=True)
@@ -60,8 +60,11 @@ def clean(
     settings: CleaningSettings = CleaningSettings(),
 ) -> dict:
     """Clean and deduplicate the images under `images` into `out`/clean; returns the summary."""
+    if storage.is_remote(images):
+        raise ValueError(f"image folder {images}: the photos to clean are read from a local or mounted folder; "
+                         "copy them to local disk (the data root --out may be a bucket)")
     logger = get_run_logger()
-    clean_dir = str(Path(out) / CLEAN_SUBDIR)
+    clean_dir = str(storage.join(out, CLEAN_SUBDIR))
     plan_path = planned_with_cache(plan_cleaning_task, images, clean_dir, part_size, settings)
     plan = CleanPlan.load(plan_path)
     logger.info("%d unique inputs, %d byte duplicates, %d parts to analyse", len(plan.files), len(plan.byte_duplicates), len(plan.parts))

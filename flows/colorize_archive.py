@@ -74,8 +74,8 @@ def contact_sheet_task(plan_path: str) -> str | None:
 
 @flow(name="colorize-archive", log_prints=True)
 def colorize_archive(
-    input: str | None = Field(None, description="What to colorize: an image, a folder, a .zip, a .tar(.gz) or a list file (one path per line); in inbox mode the watched folder. Empty: the built-in black-and-white sample, written on demand into data/sample-archive."),
-    output: str = Field("colorized/archive", description="Output folder (or a .zip): mirrors the input's layout; the ledger lives beside the outputs. Relative paths are under the worker's working directory."),
+    input: str | None = Field(None, description="What to colorize: an image, a folder, a .zip, a .tar(.gz) or a list file (one path per line), as a path or an object-store URL (s3://bucket/archive.zip); in inbox mode the watched folder. Empty: the built-in black-and-white sample, written on demand into data/sample-archive."),
+    output: str = Field("colorized/archive", description="Output folder (or a local .zip), a path or an object-store URL (s3://bucket/colorized): mirrors the input's layout; the ledger lives beside the outputs. Relative paths are under the worker's working directory."),
     model: str | None = Field(None, description="Model bundle folder (e.g. runs/default/bundle), or a shipped model: default (quality) or fast (CPU speed). Empty: the shipped default model ($TINTYPE_MODEL overrides)."),
     settings: ColorizeSettings = ColorizeSettings(),
     device: Literal["cpu", "cuda"] = Field("cpu", description="Where the model runs."),
@@ -88,7 +88,7 @@ def colorize_archive(
     started = time.perf_counter()
     input = input or sample_archive_task(SAMPLE_ARCHIVE_DEFAULT)
     model = str(resolve_bundle(model))
-    check_no_overlap(Path(input), Path(output))  # a user error: fail now, not after retries
+    check_no_overlap(input, output)  # a user error: fail now, not after retries
     plan_path = planned_with_cache(plan_task, input, output, batch_images)
     if inbox:
         plan_path = filter_inbox_task(plan_path, model, settings)

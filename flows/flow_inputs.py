@@ -1,33 +1,35 @@
 """What flows read: data roots as paths or fsspec URLs, and built-in sample inputs written on demand.
 
-Data roots given as paths or fsspec URLs. The stages write through temporary-name-then-rename, which
-needs a POSIX filesystem, so a URL is accepted when fsspec resolves it to the local one (`file://`);
-any other protocol gets a clear error that says what to do (docs/scaling.md).
+A data root is a local path, a `file://` URL (made a path), or an object-store URL (`s3://bucket/root`,
+any remote fsspec protocol), kept as given: the stages write there through safe_files' atomic outputs.
+What must stay on a local disk for a remote root (the built-in sample photos the cleaning reads, a
+scrape's raw store) goes to a local work folder or is refused with what to do (docs/scaling.md).
 
 Built-in sample inputs, written on demand, so every deployment's defaults run on a fresh machine.
 """
 
 from __future__ import annotations
 
-import fsspec
-from fsspec.implementations.local import LocalFileSystem
 from prefect import task
 
 from flows.task_running import retrying
 from preprocessing.images.sample_pictures import write_gallery, write_gray_archive
+from safe_files import data_root_storage as storage
 
 
-def local_data_root(root: str) -> str:
-    """`/data`, `data` or `file:///data` -> a local path; `s3://...`, `memory://...` -> ValueError."""
-    if "://" not in root:
-        return root
-    filesystem, path = fsspec.core.url_to_fs(root)
-    if not isinstance(filesystem, LocalFileSystem):
-        raise ValueError(
-            f"data root {root!r} is on {type(filesystem).__name__}; the stages need a local or mounted filesystem "
-            "(a path or file:// URL); mount the bucket (s3fs-fuse, NFS) and pass the mount path: see docs/scaling.md."
-        )
-    return path
+def data_root(root: str) -> str:
+    """`/data`, `data` or `file:///data` -> a local path; `s3://bucket/root` -> the URL (no trailing /)."""
+    if storage.is_remote(root):
+        return root.rstrip("/")
+    return str(storage.local_path(root))
+
+
+def sample_folder(root: str, name: str) -> str:
+    """Where a built-in sample is written for data root `root`: under it, or for an object-store root a
+    local work folder (the stages read their input photos from a local disk)."""
+    if storage.is_remote(root):
+        return str(storage.local_work_folder(root, name))
+    return str(storage.join(root, name))
 
 
 SAMPLE_GALLERY = "sample-gallery"  # under the data root: colour scenes to build a dataset from

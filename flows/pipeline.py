@@ -8,14 +8,13 @@ resumes at its last checkpoint, the ledger colorizes only what is missing.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
 from flows.build_dataset import build_dataset
 from flows.colorize_archive import colorize_archive
-from flows.flow_inputs import SAMPLE_ARCHIVE, local_data_root, sample_archive_task
+from flows.flow_inputs import SAMPLE_ARCHIVE, data_root, sample_archive_task, sample_folder
 from flows.pipeline_parameters import (
     ColorizeParameters,
     DatasetParameters,
@@ -33,7 +32,7 @@ def pipeline(
 ) -> dict:
     """Photos -> Lab shards -> a trained colorizer -> a colorized archive; returns where each result is."""
     logger = get_run_logger()
-    dataset = dataset.model_copy(update={"out": local_data_root(dataset.out)})  # a path or a file:// URL
+    dataset = dataset.model_copy(update={"out": data_root(dataset.out)})  # a path, or an object-store URL
     build = on_dask(build_dataset, dataset.dask_scheduler, dataset.workers) if dataset.dask_scheduler else build_dataset
     card = build(
         images=dataset.images, seeds=dataset.seeds, url_list=dataset.url_list, out=dataset.out, workers=dataset.workers,
@@ -42,7 +41,7 @@ def pipeline(
     trained = train_colorizer(  # resume: a re-run continues the run, trains it longer or returns its bundle
         data=dataset.out, out=training.out, settings=training.settings, resume=True,
     )
-    archive = colorize.input or sample_archive_task(str(Path(dataset.out) / SAMPLE_ARCHIVE))
+    archive = colorize.input or sample_archive_task(sample_folder(dataset.out, SAMPLE_ARCHIVE))
     totals = colorize_archive(input=archive, output=colorize.output, model=trained["bundle_dir"], settings=colorize.settings,
                               device=colorize.device)
     result = {"dataset_card": card, "bundle": trained["bundle_dir"], "archive": archive,

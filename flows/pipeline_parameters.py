@@ -21,7 +21,7 @@ class DatasetParameters(BaseModel):
     images: str | None = Field(None, description="Folder of colour photos. Empty with no seeds: the built-in sample gallery (written on demand into DATA/sample-gallery).")
     seeds: list[str] | None = Field(None, description="Gallery pages to crawl instead of a folder (scrape step).")
     url_list: str | None = Field(None, description="A file of image URLs to download instead of a folder.")
-    out: str = Field("data", description="Data root: raw/, clean/, shards/ go under it (path or fsspec-style local URL).")
+    out: str = Field("data", description="Data root: raw/, clean/, shards/ go under it (a path, a file:// URL or an object-store URL such as s3://bucket/data).")
     workers: int = Field(2, ge=1, description="Shard/clean parts written at once (bounded fan-out).")
     dask_scheduler: str | None = Field(None, description='Run the shard fan-out on Dask: "local" (a LocalCluster of `workers` processes) or a scheduler address such as tcp://10.0.0.5:8786. Empty: threads in the flow process.')
     scrape: ScrapeSettings = ScrapeSettings()

@@ -23,6 +23,7 @@ from prefect.artifacts import (
 
 from flows.progress_reporting import StageProgress, share_callback
 from flows.task_running import map_bounded, retrying
+from safe_files import data_root_storage as storage
 from scraping.crawl_frontier import group_seeds_by_site, site_of
 from scraping.scrape_runner import crawl_seeds, scrape_url_list
 from scraping.scrape_settings import ScrapeSettings
@@ -73,6 +74,10 @@ def scrape(
     """Fetch images into `out`/raw; returns the totals and the raw folder's path."""
     if bool(seeds) == bool(url_list):
         raise ValueError("give seed pages or a URL list (exactly one of the two)")
+    if storage.is_remote(out):
+        raise ValueError(f"data root {out}: the raw store is written to a local or mounted folder only (its images "
+                         "are read back by path by the cleaning); scrape into a local data root, or build from a folder "
+                         "of photos (--images) into the bucket")
     logger = get_run_logger()
     started = time.perf_counter()
     raw_dir = str(Path(out) / RAW_SUBDIR)

@@ -22,6 +22,7 @@ from typing import Any, Callable, Iterator
 from prefect.cache_policies import INPUTS, TASK_SOURCE, CacheKeyFnPolicy
 from prefect.context import TaskRunContext
 
+from safe_files import data_root_storage as storage
 from safe_files.identity import identity_of_bytes, identity_of_chunks, same_identity
 
 CACHE_EXPIRATION = timedelta(days=30)
@@ -34,7 +35,15 @@ def stat_fingerprint(paths: list[str | Path]) -> str:
 
 def _stat_lines(paths: list[str | Path]) -> Iterator[str]:
     for root in paths:
-        root = Path(root)
+        if storage.is_remote(root):  # an object-store input: every object's URL, size and ETag
+            yield str(root)
+            if storage.is_file(root):
+                yield f"|{storage.version_of(root)}"
+                continue
+            for url, size, modified in storage.list_files(root, recursive=True):
+                yield f"{url}|{size}|{modified}\n"
+            continue
+        root = storage.local_path(root)
         yield str(root.resolve())
         if root.is_file():
             stat = root.stat()
@@ -67,12 +76,12 @@ def cached_on_sources(sources: Callable[[dict[str, Any]], list[str | Path]]) -> 
 
 def plan_result(path: str | Path) -> dict[str, str]:
     """What a cached planning task returns: its plan file's path and the identity of what it wrote."""
-    return {"path": str(path), "sha256": identity_of_bytes(Path(path).read_bytes())}
+    return {"path": str(path), "sha256": identity_of_bytes(storage.read_bytes(path))}
 
 
 def _still_written(result: dict[str, str]) -> bool:
-    path = Path(result["path"])
-    return path.is_file() and same_identity(result.get("sha256"), identity_of_bytes(path.read_bytes()))
+    path = result["path"]
+    return storage.is_file(path) and same_identity(result.get("sha256"), identity_of_bytes(storage.read_bytes(path)))
 
 
 def planned_with_cache(task: Any, *args: Any) -> str:

@@ -32,6 +32,7 @@ from prefect import Flow, Task
 from prefect.tasks import exponential_backoff
 
 from flows.child_progress import SlotCount, call_as_caller, start_child
+from safe_files.data_root_storage import StorageRefused
 
 
 def retrying(retries: int = 3, base_delay_seconds: float = 2.0) -> dict[str, Any]:
@@ -46,10 +47,11 @@ def retrying(retries: int = 3, base_delay_seconds: float = 2.0) -> dict[str, Any
 
 def worth_retrying(task: Task, task_run: Any, state: Any) -> bool:
     """Retry transient failures (I/O, network, CUDA, a lost node), not a refusal that would come back:
-    a ValueError (a wrong setting, a dataset or model that does not fit) or an output that already exists."""
+    a ValueError (a wrong setting, a dataset or model that does not fit), an output that already exists,
+    or an object store's missing bucket or object or denied access (StorageRefused)."""
     try:
         state.result()
-    except (FileExistsError, ValueError):
+    except (FileExistsError, ValueError, StorageRefused):
         return False
     except Exception:
         return True

@@ -30,6 +30,7 @@ from flows.progress_reporting import StageProgress
 from flows.sample_settings import SAMPLE_SHARDS
 from flows.task_running import retrying
 from preprocessing.shards.dataset_card import CARD_NAME
+from safe_files import data_root_storage as storage
 from training.presets import TrainingSettings
 from training.train_loop import train
 
@@ -108,14 +109,16 @@ def train_model_task(data: str, out: str, settings: TrainingSettings, resume: bo
         logger.info("%s already at step %d >= steps %d: nothing to train; bundle at %s",
                     out, result.step, settings.steps or result.step, result.bundle_dir)
     metrics = {k: result.metrics[k] for k in METRIC_COLUMNS if k in result.metrics}
-    return {"run_dir": str(result.run_dir), "bundle_dir": str(result.bundle_dir), "step": result.step,
+    # run_dir: where the run is kept (its object-store URL, for a run stored there); bundle_dir: a local
+    # folder the colorize step can load (for a stored run, this machine's working copy of it).
+    return {"run_dir": result.stored_at or str(result.run_dir), "bundle_dir": str(result.bundle_dir), "step": result.step,
             "resumed_from": result.resumed_from, "nothing_to_train": result.nothing_to_train, "metrics": metrics}
 
 
 @flow(name="train-colorizer", log_prints=True)
 def train_colorizer(
     data: str = Field(SAMPLE_DATA_ROOT, description="Data root whose shards/ (and dataset card) the training reads, as build-dataset wrote it. The default, data, gets the built-in sample dataset first if it has none."),
-    out: str = Field("runs/default", description="Run folder: checkpoints, metrics.jsonl, samples/, bundle/ (what colorize-archive takes as its model)."),
+    out: str = Field("runs/default", description="Run folder, a path or an object-store URL (s3://bucket/runs/r1): checkpoints, metrics.jsonl, samples/, bundle/ (what colorize-archive takes as its model)."),
     settings: TrainingSettings = TrainingSettings(),
     resume: bool = Field(False, description="Continue the run in OUT from its newest checkpoint (a re-run with this on only finishes what is missing; with a larger settings.steps it trains the run longer)."),
 ) -> dict:
@@ -130,4 +133,4 @@ def train_colorizer(
 
 
 def _has_dataset(data: str) -> bool:
-    return any((root / CARD_NAME).is_file() for root in (Path(data) / "shards", Path(data)))
+    return any(storage.is_file(storage.join(root, CARD_NAME)) for root in (storage.join(data, "shards"), data))

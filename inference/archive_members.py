@@ -9,6 +9,9 @@ depends on the archive's size. A tar member remembers where its data starts (`of
 .tar is read by seeking, and a compressed tar is decompressed once per run into a spool file (a
 plain tar, in the output's workspace; `spooled_tar`) that later batches seek in: N batches of a
 .tar.gz cost one decompression, not N (gzip cannot seek: tarfile would re-read from the start).
+An input on an object store (`s3://bucket/archive.zip`, a folder URL, a .tar) is read in place with
+ranged reads: a zip's directory and one member at a time, a plain tar by its offsets, a compressed tar
+streamed; nothing is copied whole first. List files and spools are for local inputs only.
 """
 
 from __future__ import annotations
@@ -22,12 +25,14 @@ import stat
 import tarfile
 import zipfile
 import zlib
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Iterable, Iterator
+from typing import IO, Iterable, Iterator
 
 from inference.member_paths import UnsafeMemberName, is_hidden, safe_relative_name
 from preprocessing.images.image_inventory import IMAGE_SUFFIXES
+from safe_files import data_root_storage as storage
 from safe_files.atomic_output import atomic_path
 from safe_files.identity import identity_of
 
@@ -83,7 +88,10 @@ def list_members(
     source: str | Path, expand_archives: bool = True, max_member_bytes: int = MAX_MEMBER_BYTES
 ) -> Iterator[MemberRef | MemberProblem]:
     """Every member of `source`, refused ones included, in a stable order."""
-    path = Path(source)
+    if storage.is_remote(source):
+        yield from _list_remote(str(source), expand_archives, max_member_bytes)
+        return
+    path = storage.local_path(source)
     if path.is_dir():
         yield from _list_directory(path, expand_archives, max_member_bytes)
     elif not path.is_file():
@@ -99,6 +107,44 @@ def list_members(
     else:
         raise ValueError(f"not an image, directory, archive or list file: {path}; "
                          "give an image, a folder, a .zip, a .tar(.gz) or a .txt list of paths")
+
+
+def _list_remote(source: str, expand_archives: bool, max_bytes: int) -> Iterator[MemberRef | MemberProblem]:
+    """`list_members` for an object-store URL: a folder (every object below it), an archive or an image."""
+    base = source.rstrip("/").rsplit("/", 1)[-1]
+    if storage.is_file(source):
+        if suffix_of(base) in ZIP_SUFFIXES + TAR_SUFFIXES:
+            with storage.open_for_reading(source) as handle:
+                lister = _list_zip if suffix_of(base) in ZIP_SUFFIXES else _list_tar
+                yield from lister(handle, max_bytes, container=source)
+        elif is_image_name(base):
+            yield MemberRef(None, source, base, storage.size_of(source))
+        else:
+            raise ValueError(f"not an image, folder or archive: {source}; on an object store give an image, "
+                             "a folder, a .zip or a .tar(.gz) (list files are read from local disk only)")
+        return
+    if not storage.is_dir(source):
+        raise FileNotFoundError(f"input not found: {source}; check the bucket and path")
+    for url, name, size in storage.walk_names(source):
+        if is_hidden(name):
+            continue
+        checked = _checked_name(name)  # an object key may hold anything, `..` included
+        if isinstance(checked, MemberProblem):
+            yield checked
+            continue
+        name = checked
+        if is_archive(name) and expand_archives:
+            try:
+                for item in _list_remote(url, False, max_bytes):
+                    yield _prefixed(name, item)
+            except (OSError, zipfile.BadZipFile, tarfile.TarError, EOFError) as error:
+                yield MemberProblem(name, "corrupt", f"unreadable archive: {error}", name)
+        elif not is_image_name(name):
+            yield MemberProblem(name, "not-image", "not an image file")
+        elif size > max_bytes:
+            yield MemberProblem(name, "bomb", f"{size} bytes exceeds {max_bytes}")
+        else:
+            yield MemberRef(None, url, name, size)
 
 
 def _list_directory(root: Path, expand_archives: bool, max_bytes: int) -> Iterator[MemberRef | MemberProblem]:
@@ -142,7 +188,8 @@ def _checked_name(raw: str) -> str | MemberProblem:
         return MemberProblem(raw, "unsafe-path", error.why)
 
 
-def _list_zip(path: Path, max_bytes: int) -> Iterator[MemberRef | MemberProblem]:
+def _list_zip(path: Path | IO[bytes], max_bytes: int, container: str | None = None) -> Iterator[MemberRef | MemberProblem]:
+    container = container or str(path)
     with zipfile.ZipFile(path) as archive:
         for info in archive.infolist():
             if info.is_dir():
@@ -162,11 +209,13 @@ def _list_zip(path: Path, max_bytes: int) -> Iterator[MemberRef | MemberProblem]
             elif info.file_size > RATIO_CHECK_FLOOR and info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1):
                 yield MemberProblem(name, "bomb", f"compression ratio {info.file_size / max(info.compress_size, 1):.0f}:1")
             else:
-                yield MemberRef(str(path), info.filename, name, info.file_size)
+                yield MemberRef(container, info.filename, name, info.file_size)
 
 
-def _list_tar(path: Path, max_bytes: int) -> Iterator[MemberRef | MemberProblem]:
-    with tarfile.open(path, "r|*") as archive:  # streaming: no member table kept in memory
+def _list_tar(path: Path | IO[bytes], max_bytes: int, container: str | None = None) -> Iterator[MemberRef | MemberProblem]:
+    container = container or str(path)
+    opened = tarfile.open(path, "r|*") if isinstance(path, (str, Path)) else tarfile.open(fileobj=path, mode="r|*")
+    with opened as archive:  # streaming: no member table kept in memory
         for info in archive:
             if info.isdir():
                 continue
@@ -187,7 +236,7 @@ def _list_tar(path: Path, max_bytes: int) -> Iterator[MemberRef | MemberProblem]
             else:
                 # A sparse member's stored bytes are not its content: only tarfile may read it.
                 offset = info.offset_data if info.sparse is None else -1
-                yield MemberRef(str(path), info.name, name, info.size, offset=offset)
+                yield MemberRef(container, info.name, name, info.size, offset=offset)
             archive.members.clear()  # stream mode still keeps every TarInfo; the listing needs none
 
 
@@ -204,7 +253,9 @@ def _listed_entries(list_path: Path) -> Iterator[tuple[str, Path]]:
 def input_sources(source: str | Path) -> list[Path]:
     """What a listing of `source` reads: the source itself, and for a list file every file it names
     (a listed file that arrives later must change the planning cache's fingerprint)."""
-    source = Path(source)
+    if storage.is_remote(source):
+        return [source]
+    source = storage.local_path(source)
     if source.is_file() and suffix_of(source.name) in LIST_SUFFIXES:
         return [source, *(target for _, target in _listed_entries(source))]
     return [source]
@@ -256,7 +307,7 @@ def _read_group(group: list[MemberRef], limit: int, spool_dir: Path | None) -> I
     if container is None:
         for ref in group:
             try:
-                with open(ref.inner, "rb") as handle:
+                with storage.open_for_reading(ref.inner) as handle:
                     yield ref, _read_capped(handle, limit)
             except OverflowError as error:
                 yield ref, MemberProblem(ref.name, "bomb", str(error))
@@ -271,13 +322,15 @@ def _read_group(group: list[MemberRef], limit: int, spool_dir: Path | None) -> I
 
 
 def _read_zip(container: str, group: list[MemberRef], limit: int) -> Iterator[tuple[MemberRef, bytes | MemberProblem]]:
+    handles = ExitStack()
     try:
-        archive = zipfile.ZipFile(container)
+        archive = zipfile.ZipFile(handles.enter_context(storage.open_for_reading(container)))
     except (OSError, zipfile.BadZipFile) as error:
+        handles.close()
         for ref in group:
             yield ref, MemberProblem(ref.name, "corrupt", f"archive unreadable: {error}")
         return
-    with archive:
+    with handles, archive:
         for ref in group:
             try:
                 with archive.open(ref.inner) as handle:
@@ -291,7 +344,7 @@ def _read_zip(container: str, group: list[MemberRef], limit: int) -> Iterator[tu
 def _read_tar(container: str, group: list[MemberRef], limit: int) -> Iterator[tuple[MemberRef, bytes | MemberProblem]]:
     wanted = {ref.inner: ref for ref in group}
     try:
-        with tarfile.open(container, "r|*") as archive:
+        with storage.open_for_reading(container) as stream, tarfile.open(fileobj=stream, mode="r|*") as archive:
             for info in archive:
                 ref = wanted.pop(info.name, None)
                 if ref is None or not info.isfile():
@@ -323,7 +376,7 @@ _DECOMPRESSORS = ((b"\x1f\x8b", gzip.GzipFile), (b"BZh", bz2.BZ2File), (b"\xfd7z
 def _decompressor(path: str):
     """The file class that decompresses `path` (sniffed, like tarfile's r|*), or None for a plain tar."""
     try:
-        with open(path, "rb") as handle:
+        with storage.open_for_reading(path) as handle:
             magic = handle.read(6)
     except OSError:
         return None
@@ -335,7 +388,7 @@ def _seekable_tar(container: str, spool_dir: Path | None) -> str | None:
     opener = _decompressor(container)
     if opener is None:
         return container
-    if spool_dir is None:
+    if spool_dir is None or storage.is_remote(container):  # a remote compressed tar is streamed
         return None
     try:
         return spooled_tar(container, spool_dir)
@@ -366,7 +419,7 @@ def spooled_tar(container: str, spool_dir: Path) -> str | None:
 def _read_tar_at_offsets(plain: str, group: list[MemberRef], limit: int) -> Iterator[tuple[MemberRef, bytes | MemberProblem]]:
     """Members of a plain tar by their recorded data offsets: each read costs its own bytes only."""
     try:
-        handle = open(plain, "rb")
+        handle = storage.open_for_reading(plain)
     except OSError as error:
         for ref in group:
             yield ref, MemberProblem(ref.name, "corrupt", f"archive unreadable: {error}")

@@ -3,7 +3,8 @@
 The flow runs these as tasks; `colorize_input` runs them in one call (tests, benchmarks,
 notebooks). The plan is a JSON file in the output's workspace, so tasks pass only its path and a
 batch index. Inputs and outputs never overlap: an output inside a directory input is refused (a
-later run would read its own results as new inputs).
+later run would read its own results as new inputs). INPUT and OUTPUT may be object-store URLs
+(`s3://bucket/archive.zip`, `s3://bucket/colorized`): plans and the ledger then live on the store.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from inference.inbox_index import InboxIndex, entry_of
 from inference.output_target import open_output
 from inference.previews import PREVIEWS_FOLDER, build_contact_sheet
 from inference.run_ledger import FAILED, RunLedger
+from safe_files import data_root_storage as storage
 from safe_files.atomic_output import read_json, write_json_atomic
 from safe_files.identity import same_version
 
@@ -54,7 +56,15 @@ class ColorizePlan:
         return cls(**read_json(path))
 
 
-def check_no_overlap(source: Path, output: Path) -> None:
+def check_no_overlap(source: str | Path, output: str | Path) -> None:
+    if storage.is_remote(source) or storage.is_remote(output):
+        source_text, output_text = str(source).rstrip("/"), str(output).rstrip("/")
+        if output_text == source_text:
+            raise ValueError(f"output {output} is the input, and originals are never overwritten; choose another output")
+        if output_text.startswith(source_text + "/"):
+            raise ValueError(f"output {output} is inside the input folder {source}; pick a folder outside it")
+        return
+    source, output = storage.local_path(source), storage.local_path(output)
     real_source, real_output = source.resolve(), output.resolve()
     if real_output == real_source:
         raise ValueError(f"output {output} is the input, and originals are never overwritten; choose another output")
@@ -62,9 +72,9 @@ def check_no_overlap(source: Path, output: Path) -> None:
         raise ValueError(f"output {output} is inside the input folder {source}; pick a folder outside it")
 
 
-def plan_run(source: str | Path, output: str | Path, batch_images: int = DEFAULT_BATCH_IMAGES) -> Path:
-    """List the input (names only, nothing decoded) into batches; returns the plan file's path."""
-    source, output = Path(source), Path(output)
+def plan_run(source: str | Path, output: str | Path, batch_images: int = DEFAULT_BATCH_IMAGES) -> str | Path:
+    """List the input (names only, nothing decoded) into batches; returns the plan file's location."""
+    source = source if storage.is_remote(source) else storage.local_path(source)
     check_no_overlap(source, output)
     target = open_output(output)
     batches: list[list[dict]] = [[]]
@@ -78,13 +88,13 @@ def plan_run(source: str | Path, output: str | Path, batch_images: int = DEFAULT
         for item in list_members(source, expand_archives=True):
             add(item)
     except (OSError, zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error) as error:
-        if not (source.is_file() and is_archive(source.name)):
+        if not (storage.is_file(source) and is_archive(str(source))):
             raise
         # A damaged archive: what was listed before the damage is still colorized; the rest is one
         # failure in the ledger, not a crash of the whole run.
-        add(MemberProblem(source.name, "corrupt", f"unreadable archive: {error}"))
+        add(MemberProblem(str(source).rstrip("/").rsplit("/", 1)[-1], "corrupt", f"unreadable archive: {error}"))
     plan = ColorizePlan(str(source), str(output), [b for b in batches if b], time.time())
-    path = target.workspace / PLANS_FOLDER / f"plan-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}.json"
+    path = storage.join(target.workspace, PLANS_FOLDER, f"plan-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}.json")
     write_json_atomic(path, asdict(plan))
     return path
 
@@ -118,9 +128,9 @@ def colorize_planned_batch(
     return colorize_members(
         plan.items(index), target, colorizer, RunLedger(target.workspace), label=f"b{index:05d}",
         batch_size=model_batch, workers=workers, on_image=on_image,
-        previews=previews, preview_dir=target.workspace / PREVIEWS_FOLDER / plan_id(plan_path),
+        previews=previews, preview_dir=target.scratch / PREVIEWS_FOLDER / plan_id(plan_path),
         input_names=(record["name"] for batch in plan.batches for record in batch if "inner" in record),
-        spool_dir=target.workspace / SPOOL_FOLDER,
+        spool_dir=target.scratch / SPOOL_FOLDER,
     )
 
 
@@ -129,18 +139,19 @@ def plan_id(plan_path: str | Path) -> str:
 
 
 def write_contact_sheet(plan_path: str | Path) -> Path | None:
-    """The run's before/after pairs tiled into `<workspace>/previews/<plan>.png`."""
+    """The run's before/after pairs tiled into `<workspace>/previews/<plan>.png` (an object-store
+    output: its local scratch folder)."""
     plan = ColorizePlan.load(plan_path)
-    folder = open_output(plan.output).workspace / PREVIEWS_FOLDER
+    folder = open_output(plan.output).scratch / PREVIEWS_FOLDER
     pairs = sorted((folder / plan_id(plan_path)).glob("*.png"))[:MAX_SHEET_PAIRS]
     return build_contact_sheet(pairs, folder / f"{plan_id(plan_path)}.png")
 
 
-def finalize_run(output: str | Path) -> Path:
+def finalize_run(output: str | Path) -> str | Path:
     """Fold the ledger parts into ledger.json, pack a zip output, clear leftovers; returns the ledger."""
     target = open_output(output)
     target.finalize()
-    shutil.rmtree(target.workspace / SPOOL_FOLDER, ignore_errors=True)
+    shutil.rmtree(target.scratch / SPOOL_FOLDER, ignore_errors=True)
     return RunLedger(target.workspace).compact()
 
 
@@ -167,22 +178,22 @@ def colorize_input(
     return report
 
 
-def workspace_of(output: str | Path) -> Path:
+def workspace_of(output: str | Path) -> str | Path:
     return open_output(output).workspace
 
 
-def filter_plan_for_inbox(plan_path: str | Path, bundle: str | Path, settings: ColorizeSettings = ColorizeSettings()) -> Path:
+def filter_plan_for_inbox(plan_path: str | Path, bundle: str | Path, settings: ColorizeSettings = ColorizeSettings()) -> str | Path:
     """Inbox mode: drop the entries a previous run finished under this model version and these output
     settings (colorizer.ledger_version). Writes a new
     plan file beside the listing (which the planning cache may hand to the next run unchanged)."""
-    plan_path = Path(plan_path)
     plan = ColorizePlan.load(plan_path)
     version = ledger_version(bundle_version(bundle), settings)
     index = InboxIndex(open_output(plan.output).workspace, plan.source)
     batch_images = max((len(batch) for batch in plan.batches), default=DEFAULT_BATCH_IMAGES)
     kept = [item for batch in plan.batches for item in batch if not index.is_seen(entry_of(_item(item)), version)]
     plan.batches = [kept[i : i + batch_images] for i in range(0, len(kept), batch_images)]
-    filtered = plan_path.with_name(f"{plan_path.stem}-inbox-{version[:16]}.json")
+    folder, stem = str(plan_path).rsplit("/", 1)[0], plan_id(plan_path)
+    filtered = storage.join(folder, f"{stem}-inbox-{version[:16]}.json")
     write_json_atomic(filtered, asdict(plan))
     return filtered
 

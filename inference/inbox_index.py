@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from inference.archive_members import MemberProblem, MemberRef
+from safe_files import data_root_storage as storage
 from safe_files.atomic_output import read_json, write_json_atomic
 from safe_files.identity import same_version
 
@@ -24,9 +25,12 @@ def entry_of(item: MemberRef | MemberProblem) -> str:
 
 class InboxIndex:
     def __init__(self, workspace: str | Path, inbox: str | Path) -> None:
-        self.path = Path(workspace) / INBOX_INDEX
-        self.inbox = Path(inbox)
-        self.seen: dict[str, dict] = read_json(self.path) if self.path.is_file() else {}
+        if storage.is_remote(inbox):
+            raise ValueError(f"inbox {inbox}: inbox mode watches a local or mounted folder (it compares size and "
+                             "mtime); colorize an object-store folder without --inbox, the ledger skips what is done")
+        self.path = storage.join(workspace, INBOX_INDEX)
+        self.inbox = storage.local_path(inbox)
+        self.seen: dict[str, dict] = read_json(self.path) if storage.is_file(self.path) else {}
 
     def fingerprint(self, entry: str, model_version: str) -> dict | None:
         path = self.inbox / entry

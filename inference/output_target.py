@@ -7,6 +7,10 @@ Zip: a zip cannot be appended safely in place, so files are staged in `<zip>.tin
 (atomic, resumable like a directory) and `finalize()` writes a new zip (previous members + staged
 ones) under a temporary name and renames it over the old one; the staged files are then removed.
 The workspace (`OUTPUT/.tintype/` or `<zip>.tintype/`) also holds the run ledger and previews.
+Object store (`s3://bucket/out`, any remote fsspec URL): `RemoteDirectoryOutput`, each output uploaded
+under its final name once whole (safe_files.atomic_output), the ledger and plans in `OUTPUT/.tintype/`
+on the store; what never needs sharing (a decompressed tar, preview thumbnails) stays in a local
+scratch folder (`scratch`; the workspace itself for local outputs). A .zip on a store is refused.
 `OutputNames` decides each input's output name so that no output overwrites another.
 """
 
@@ -19,6 +23,7 @@ import zipfile
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable, Iterator, TypeVar
 
+from safe_files import data_root_storage as storage
 from safe_files.atomic_output import (
     atomic_path,
     leftover_temporaries,
@@ -40,6 +45,7 @@ class DirectoryOutput:
         self.root.mkdir(parents=True, exist_ok=True)
         self.workspace = self.root / WORKSPACE_NAME
         self.workspace.mkdir(exist_ok=True)
+        self.scratch = self.workspace
         self._real_root = self.root.resolve()
 
     def destination(self, name: str) -> Path:
@@ -87,6 +93,7 @@ class ZipOutput:
         self.workspace = self.path.with_name(self.path.name + WORKSPACE_NAME)
         self.staged = DirectoryOutput(self.workspace / "staged")
         self.workspace.mkdir(exist_ok=True)
+        self.scratch = self.workspace
         self._names: set[str] = set()
         self._names_stamp: tuple[int, int] | None = None
 
@@ -143,6 +150,39 @@ class ZipOutput:
         return str(self.path)
 
 
+class RemoteDirectoryOutput:
+    """A folder on an object store: outputs uploaded whole under their final names, no rename needed."""
+
+    def __init__(self, root: str) -> None:
+        self.root = str(root).rstrip("/")
+        self.workspace = storage.join(self.root, WORKSPACE_NAME)
+        self.scratch = storage.local_work_folder(self.root, "colorize")
+
+    def destination(self, name: str) -> str:
+        if name.startswith("/") or ".." in PurePosixPath(name).parts:  # names are sanitised; defence in depth
+            raise OutputEscape(f"refusing to write {name!r}: it resolves outside {self.root}")
+        return str(storage.join(self.root, name))
+
+    def write(self, name: str, data: bytes) -> None:
+        write_bytes_atomic(self.destination(name), data)
+
+    def write_with(self, name: str, writer: Callable[[Path], T]) -> T:
+        with atomic_path(self.destination(name)) as temporary:
+            return writer(temporary)
+
+    def exists(self, name: str) -> bool:
+        return storage.is_file(self.destination(name))
+
+    def read(self, name: str) -> bytes:
+        return storage.read_bytes(self.destination(name))
+
+    def finalize(self) -> None:
+        """Nothing to clear: an interrupted upload never leaves an object behind."""
+
+    def __str__(self) -> str:
+        return self.root
+
+
 class OutputNames:
     """Which output name each input gets, so that no output overwrites another.
 
@@ -191,5 +231,12 @@ def _candidates(source: str, natural: str) -> Iterator[str]:
         number += 1
 
 
-def open_output(path: str | Path) -> DirectoryOutput | ZipOutput:
-    return ZipOutput(path) if str(path).lower().endswith(".zip") else DirectoryOutput(path)
+def open_output(path: str | Path) -> DirectoryOutput | ZipOutput | RemoteDirectoryOutput:
+    zipped = str(path).lower().endswith(".zip")
+    if storage.is_remote(path):
+        if zipped:
+            raise ValueError(f"output {path}: a .zip cannot be packed in place on an object store; give a folder URL "
+                             "(s3://bucket/colorized) or a local .zip")
+        return RemoteDirectoryOutput(str(path))
+    path = storage.local_path(path)
+    return ZipOutput(path) if zipped else DirectoryOutput(path)

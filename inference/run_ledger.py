@@ -9,6 +9,8 @@ On disk (in the output's workspace): `ledger.json` (compacted) and `ledger-parts
 per batch attempt, each rewritten atomically after every image. So concurrent batches never share a
 file, a kill loses at most the image in flight, and `compact()` (end of run) folds the parts into
 ledger.json atomically before deleting them; a crash in between only leaves duplicates that merge.
+On an object store (a remote workspace URL) the same files are objects, each uploaded whole after the
+output it records; parts are ordered by their modified time, then name.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable
 
+from safe_files import data_root_storage as storage
 from safe_files.atomic_output import read_json, write_json_atomic
 from safe_files.identity import same_version
 
@@ -55,18 +58,26 @@ class LedgerEntry:
 
 class RunLedger:
     def __init__(self, workspace: str | Path) -> None:
-        self.workspace = Path(workspace)
-        self.parts = self.workspace / PARTS_FOLDER
-        self.parts.mkdir(parents=True, exist_ok=True)
+        self.remote = storage.is_remote(workspace)
+        self.workspace = workspace if self.remote else storage.local_path(workspace)
+        self.parts = storage.join(self.workspace, PARTS_FOLDER)
+        if not self.remote:
+            self.parts.mkdir(parents=True, exist_ok=True)
 
-    def _part_files(self) -> list[Path]:
+    def _part_files(self) -> list[str | Path]:
+        if self.remote:
+            listed = [(modified, url) for url, _size, modified in storage.list_files(self.parts) if url.endswith(".json")]
+            return [url for _modified, url in sorted(listed, key=lambda row: (row[0], row[1].rsplit("/", 1)[-1]))]
         return sorted(self.parts.glob("*.json"), key=lambda p: (p.stat().st_mtime_ns, p.name))
+
+    def _ledger_files(self) -> list[str | Path]:
+        ledger = storage.join(self.workspace, LEDGER_FILE)
+        return ([ledger] if storage.is_file(ledger) else []) + self._part_files()
 
     def entries(self) -> dict[tuple[str, str, str], LedgerEntry]:
         """The merged view: ledger.json, then the parts in write order (later wins)."""
         merged: dict[tuple[str, str, str], LedgerEntry] = {}
-        sources = [self.workspace / LEDGER_FILE] if (self.workspace / LEDGER_FILE).is_file() else []
-        for path in sources + self._part_files():
+        for path in self._ledger_files():
             try:
                 records = read_json(path)["entries"]
             except (OSError, ValueError, KeyError):
@@ -85,8 +96,7 @@ class RunLedger:
         same_version: a settings digest cut at 8 characters) are read as `current`."""
         compact: dict[tuple[str, str, str], tuple[str, str | None, str | None]] = {}
         newest: dict[str, float] = {}
-        sources = [self.workspace / LEDGER_FILE] if (self.workspace / LEDGER_FILE).is_file() else []
-        for path in sources + self._part_files():
+        for path in self._ledger_files():
             try:
                 records = read_json(path)["entries"]
             except (OSError, ValueError, KeyError):
@@ -107,13 +117,14 @@ class RunLedger:
     def open_part(self, label: str) -> "LedgerPart":
         return LedgerPart(self.parts, f"{label}-{uuid.uuid4().hex[:8]}")
 
-    def compact(self) -> Path:
+    def compact(self) -> str | Path:
         parts = self._part_files()
         merged = self.entries()
-        write_json_atomic(self.workspace / LEDGER_FILE, {"entries": [asdict(e) for e in _ordered(merged.values())]})
+        ledger = storage.join(self.workspace, LEDGER_FILE)
+        write_json_atomic(ledger, {"entries": [asdict(e) for e in _ordered(merged.values())]})
         for part in parts:
-            part.unlink(missing_ok=True)
-        return self.workspace / LEDGER_FILE
+            storage.remove(part)
+        return ledger
 
 
 def _ordered(entries: Iterable[LedgerEntry]) -> list[LedgerEntry]:
@@ -133,14 +144,14 @@ class LedgerPart:
     A part holds at most PART_RECORDS entries, then the next file starts: rewrite cost and memory
     stay bounded however many images one call colorizes."""
 
-    def __init__(self, folder: Path, stem: str) -> None:
+    def __init__(self, folder: str | Path, stem: str) -> None:
         self.folder, self.stem = folder, stem
         self.sequence = 0
         self.records: list[dict] = []
 
     @property
-    def path(self) -> Path:
-        return self.folder / f"{self.stem}-{self.sequence:04d}.json"
+    def path(self) -> str | Path:
+        return storage.join(self.folder, f"{self.stem}-{self.sequence:04d}.json")
 
     def record(self, entry: LedgerEntry) -> None:
         entry.finished_at = entry.finished_at or time.time()

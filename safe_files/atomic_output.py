@@ -10,6 +10,9 @@ Every write of every stage goes through here (this package imports nothing else 
 A file is published by: the user's file mode (not mkstemp's 0600), fsync (unless the caller syncs in
 bulk), then rename over the final name. Temporaries are hidden, `.NAME.XXXXXXXX.tmp`, beside NAME;
 `leftover_temporaries` finds those a kill left behind.
+On an object store (a remote fsspec URL, `data_root_storage`) there is no rename: the same calls write
+a local temporary and upload it under the final name once complete (bytes: one request), so a
+reader or a re-run never finds a partial object under a final name. `atomic_folder` stays local.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
+
+from safe_files import data_root_storage as storage
 
 # mkstemp creates files 0600 and mkdtemp folders 0700; a published file or folder gets the mode a plain
 # open() or mkdir() would give (0666 or 0777 & ~umask), so bundles, cards and reports are as readable
@@ -55,12 +60,16 @@ def _temporary_beside(final: Path) -> tuple[int, Path]:
 class AtomicFile:
     """One file written under a temporary name in its final folder: `commit()` publishes it whole,
     `discard()` removes it. `temporary`: a name of the caller's choosing in the same folder, for
-    leftovers a reader must recognise (the shards' `NAME.tar.partial`); default a fresh hidden one."""
+    leftovers a reader must recognise (the shards' `NAME.tar.partial`); default a fresh hidden one.
+    A remote `final`: the temporary is local (`temporary` ignored) and `commit()` uploads it."""
 
     def __init__(self, final: str | Path, durable: bool = True, temporary: str | Path | None = None) -> None:
-        self.final = Path(final)
+        self.remote = storage.is_remote(final)
+        self.final = final if self.remote else storage.local_path(final)
         self.durable = durable
-        if temporary is None:
+        if self.remote:
+            temporary = storage.upload_temporary(final)
+        elif temporary is None:
             descriptor, temporary = _temporary_beside(self.final)
             os.close(descriptor)
         else:
@@ -68,7 +77,11 @@ class AtomicFile:
         self.path = Path(temporary)
 
     def commit(self) -> None:
-        publish(self.path, self.final, self.durable)
+        if self.remote:
+            storage.upload_whole(self.path, self.final)
+            self.path.unlink(missing_ok=True)
+        else:
+            publish(self.path, self.final, self.durable)
 
     def discard(self) -> None:
         self.path.unlink(missing_ok=True)
@@ -89,8 +102,11 @@ def atomic_path(final: str | Path, durable: bool = True) -> Iterator[Path]:
 
 
 def write_bytes_atomic(path: str | Path, data: bytes, durable: bool = True) -> None:
+    if storage.is_remote(path):
+        storage.write_whole(path, data)
+        return
     # atomic_path's steps on the one descriptor mkstemp opened (the raw store writes thousands a minute)
-    path = Path(path)
+    path = storage.local_path(path)
     descriptor, temporary = _temporary_beside(path)
     try:
         with os.fdopen(descriptor, "wb") as handle:
@@ -110,7 +126,9 @@ def write_json_atomic(path: str | Path, value: Any) -> None:
 
 
 def read_json(path: str | Path) -> Any:
-    with open(path, "rb") as handle:
+    if storage.is_remote(path):
+        return json.loads(storage.read_bytes(path))
+    with open(storage.local_path(path), "rb") as handle:
         return json.load(handle)
 
 

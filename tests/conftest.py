@@ -18,7 +18,7 @@ os.environ.setdefault("PREFECT_UI_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 # Fixtures that tests in several folders use (flows, inference, training, studio, scraping).
-pytest_plugins = ["tests.model_inputs", "tests.gallery_sites"]
+pytest_plugins = ["tests.model_inputs", "tests.gallery_sites", "tests.object_store"]
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

@@ -29,19 +29,27 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from safe_files import data_root_storage as storage
+
 MANIFEST_GLOB = "raw/manifest/*.jsonl"  # the scrape stage's on-disk contract: url and sha256 per line
 
 
-def _manifest_urls(shard_dir: Path) -> dict[str, str]:
-    """sha256 -> source URL from the raw store beside the shards (DATA/raw), if there is one."""
+def _manifest_urls(shard_dir: str | Path) -> dict[str, str]:
+    """sha256 -> source URL from the raw store beside the shards (DATA/raw), if there is one (a local
+    folder or an object-store URL)."""
     urls: dict[str, str] = {}
-    root = shard_dir.parent if shard_dir.name == "shards" else shard_dir
-    for part in sorted(root.glob(MANIFEST_GLOB)):
-        with open(part, encoding="utf-8") as lines:
-            for line in lines:
-                row = json.loads(line)
-                if row.get("sha256") and row.get("url"):
-                    urls.setdefault(row["sha256"], row["url"])
+    folder, name = str(shard_dir).rstrip("/").rsplit("/", 1) if storage.is_remote(shard_dir) else (None, None)
+    if folder is not None:
+        root = folder if name == "shards" else str(shard_dir)
+    else:
+        local = storage.local_path(shard_dir)
+        root = local.parent if local.name == "shards" else local
+    manifest_folder, pattern = MANIFEST_GLOB.rsplit("/", 1)
+    for part in storage.glob(storage.join(root, *manifest_folder.split("/")), pattern):
+        for line in storage.read_bytes(part).decode("utf-8").splitlines():
+            row = json.loads(line)
+            if row.get("sha256") and row.get("url"):
+                urls.setdefault(row["sha256"], row["url"])
     return urls
 
 
@@ -60,7 +68,7 @@ class RepeatBySource:
         if bad:
             raise ValueError(f"source weights must be >= 0, got {bad}")
         self.source_weights = dict(source_weights)
-        self.urls = _manifest_urls(Path(shard_dir))
+        self.urls = _manifest_urls(shard_dir)
         self.seed = seed
 
     def weight(self, sample: dict[str, Any]) -> float:

@@ -10,6 +10,9 @@ is shuffled with a shared seed and split with `split_by_node` then `split_by_wor
 Resume: a run records how many batches it has drawn and opens a fresh stream seeded on
 (seed, step) when it restarts. Shards are drawn with replacement anyway, so the resumed stream is
 statistically the same stream without re-reading (and re-decoding) everything seen before.
+
+Shards on an object store (`s3://bucket/data/shards`) are opened through fsspec and read as a stream
+of ranged reads, one shard at a time (`samples_from_shards`): nothing is copied to disk first.
 """
 
 from __future__ import annotations
@@ -20,8 +23,10 @@ from typing import Any, Callable, Iterator
 import numpy as np
 import torch
 import webdataset as wds
+from webdataset.tariterators import group_by_keys, tar_file_expander
 
 from preprocessing.shards.dataset_card import load_decoder, shard_paths
+from safe_files.data_root_storage import is_remote, open_for_reading
 from training.augmentation import RandomCropFlip, RepeatBySource
 
 
@@ -36,6 +41,21 @@ class DecodeAndAugment:
     def __call__(self, sample: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
         lightness, ab = self.decoder(sample)
         return self.augment(lightness, ab)
+
+
+def _opened_shards(source: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    for sample in source:
+        with open_for_reading(sample["url"]) as stream:
+            yield {**sample, "stream": stream}
+
+
+def samples_from_shards(source: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """webdataset's `tarfile_to_samples` with every shard opened through fsspec (any store's URL)."""
+    return group_by_keys(tar_file_expander(_opened_shards(source)))
+
+
+def _shard_reader(shard_dir: str | Path) -> Callable:
+    return samples_from_shards if is_remote(shard_dir) else wds.tarfile_to_samples()
 
 
 def stack_batch(samples: list[tuple[torch.Tensor, torch.Tensor]]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -62,7 +82,7 @@ def train_pipeline(
         source = [wds.SimpleShardList(urls), wds.detshuffle(len(urls), seed=seed), wds.split_by_node, wds.split_by_worker]
     return wds.DataPipeline(
         *source,
-        wds.tarfile_to_samples(),
+        _shard_reader(shard_dir),
         *([RepeatBySource(shard_dir, source_weights, seed)] if source_weights else []),
         wds.shuffle(shuffle_buffer, initial=min(shuffle_buffer, 100), seed=seed),
         wds.map(DecodeAndAugment(load_decoder(card), crop, seed, short_side_range)),
@@ -107,7 +127,10 @@ def val_samples(shard_dir: str | Path, card: dict[str, Any], split: str = "val",
         raise ValueError(f"the dataset card in {shard_dir} lists no {split} shards; "
                          "rebuild the dataset with more images (a val split needs val_fraction > 0)")
     decoder = load_decoder(card)
-    dataset = wds.WebDataset(urls, shardshuffle=False, nodesplitter=None, workersplitter=None, empty_check=False)
+    if is_remote(shard_dir):
+        dataset = wds.DataPipeline(wds.SimpleShardList(urls), samples_from_shards)
+    else:
+        dataset = wds.WebDataset(urls, shardshuffle=False, nodesplitter=None, workersplitter=None, empty_check=False)
     for count, sample in enumerate(dataset):
         if limit is not None and count >= limit:
             return

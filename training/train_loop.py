@@ -21,10 +21,14 @@ reached trains nothing: it returns the bundle, exporting it first if it is missi
 A resume on another dataset than the run started on (another size, codec or set of images: the
 card's `dataset_identity`) is refused too: it would continue, or just re-export, the old weights under
 the new card. A start at step 0 sets aside what a checkpoint-less earlier run left (run_leftovers).
+DATA may be an object-store URL (shards streamed, training/shard_loader.py), and so may RUN for a
+single-process run: it trains in a local working copy uploaded at every checkpoint and at the end
+(training/run_folder_mirror.py).
 """
 
 from __future__ import annotations
 
+import os
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -36,6 +40,7 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
 from preprocessing.shards.dataset_card import CARD_NAME, dataset_identity, read_card
+from safe_files import data_root_storage as storage
 from safe_files.atomic_output import read_json, write_json_atomic
 from safe_files.identity import same_identity
 from training.bundle import (
@@ -77,6 +82,7 @@ from training.run_files import (
     set_aside_leftovers,
     truncate_history,
 )
+from training.run_folder_mirror import RunFolderMirror
 from training.shard_loader import endless_batches, train_loader
 
 RUN_CONFIG_NAME = "run_config.json"
@@ -88,22 +94,23 @@ Callback = Callable[[dict[str, Any]], None]
 
 @dataclass
 class TrainResult:
-    run_dir: Path
+    run_dir: Path  # for a run stored on an object store, its local working copy (training/run_folder_mirror.py)
     bundle_dir: Path | None
     step: int
     metrics: dict[str, Any]
     resumed_from: int | None
     model: torch.nn.Module | None = None  # the trained generator (EMA weights when enabled), on its device
     nothing_to_train: bool = False  # a resume whose steps were already reached: no step was taken
+    stored_at: str | None = None  # the run folder's object-store URL, when `out` was one
 
 
-def find_shard_dir(data: str | Path) -> Path:
-    """DATA (with shards/dataset.json) or the shard folder itself."""
-    data = Path(data)
-    for candidate in (data / "shards", data):
-        if (candidate / CARD_NAME).is_file():
+def find_shard_dir(data: str | Path) -> str | Path:
+    """DATA (with shards/dataset.json) or the shard folder itself; a path or an object-store URL."""
+    data = data if storage.is_remote(data) else storage.local_path(data)
+    for candidate in (storage.join(data, "shards"), data):
+        if storage.is_file(storage.join(candidate, CARD_NAME)):
             return candidate
-    raise FileNotFoundError(f"no dataset card: neither {data / 'shards' / CARD_NAME} nor {data / CARD_NAME} exists; "
+    raise FileNotFoundError(f"no dataset card: neither {storage.join(data, 'shards', CARD_NAME)} nor {storage.join(data, CARD_NAME)} exists; "
                             "build the shards first (build-dataset) or give the data root that holds shards/")
 
 
@@ -179,7 +186,12 @@ def train(
     progress: Callback | None = None,
     on_evaluation: Callback | None = None,
 ) -> TrainResult:
-    run_dir = Path(out)
+    if storage.is_remote(out) and int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        raise ValueError(f"run folder {out}: a run on an object store trains in one process; "
+                         "with torchrun give a local or shared --out")
+    mirror = RunFolderMirror(str(out)) if storage.is_remote(out) else None
+    run_dir = mirror.download() if mirror else storage.local_path(out)
+    stored_at = mirror.remote if mirror else None
     shard_dir = find_shard_dir(data)
     card = read_card(shard_dir)
     config = _resolve_config(run_dir, preset, kind, steps, overrides, resume, dataset_identity(card))
@@ -195,7 +207,7 @@ def train(
         if _current_bundle(run_dir / BUNDLE_SUBDIR, done):
             bundle = load_bundle(run_dir / BUNDLE_SUBDIR)
             return TrainResult(run_dir=run_dir, bundle_dir=run_dir / BUNDLE_SUBDIR, step=done, metrics=bundle.metrics,
-                               resumed_from=done, model=bundle.model.eval(), nothing_to_train=True)
+                               resumed_from=done, model=bundle.model.eval(), nothing_to_train=True, stored_at=stored_at)
     place = join_process_group(settings["device"])
     if place.device.type == "cpu" and settings.get("cpu_threads"):
         # On a shared or small CPU, fewer intra-op threads avoid OpenMP barrier stalls (5x here).
@@ -331,6 +343,8 @@ def train(
             "data": {"stream_seed": stream_seed, "samples_seen": samples_seen, "world_size": place.world_size},
             "config": config,
         }, keep=settings["keep_checkpoints"])
+        if mirror:
+            mirror.upload()
 
     model.train()
     window_started, window_samples = time.perf_counter(), 0
@@ -411,7 +425,10 @@ def train(
         metrics = {key: value for key, value in last_metrics.items() if key not in ("type", "grid")}
         metrics.update(trained_steps=step, preset=config["preset"], extensions=extensions)
         bundle_dir = export_bundle(exported, model_config, card, metrics, run_dir / BUNDLE_SUBDIR)
+        if mirror:
+            mirror.upload()
     barrier(place)
     final = ema.model if ema is not None else plain_module(model)
     return TrainResult(run_dir=run_dir, bundle_dir=bundle_dir, step=step, metrics=last_metrics,
-                       resumed_from=resumed_from, model=final.eval(), nothing_to_train=nothing_to_train)
+                       resumed_from=resumed_from, model=final.eval(), nothing_to_train=nothing_to_train,
+                       stored_at=stored_at)

@@ -14,6 +14,7 @@ from preprocessing.cleaning.clean_decision import decide
 from preprocessing.cleaning.clean_run import CONTACT_SHEET, analyse_part, plan_cleaning
 from preprocessing.cleaning.contact_sheet import sheet_from_report
 from preprocessing.cleaning.image_analysis import CleaningSettings
+from safe_files import data_root_storage as storage
 
 
 def clean_images(
@@ -30,5 +31,5 @@ def clean_images(
             for future in [pool.submit(analyse_part, plan_path, part, settings) for part in range(len(plan.parts))]:
                 future.result()
     report = decide(plan_path, settings)
-    sheet_from_report(clean_dir, Path(clean_dir) / CONTACT_SHEET)
+    sheet_from_report(clean_dir, storage.join(clean_dir, CONTACT_SHEET))
     return report

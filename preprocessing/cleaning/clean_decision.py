@@ -25,13 +25,14 @@ from preprocessing.cleaning.clean_run import (
 )
 from preprocessing.cleaning.duplicates import near_pairs, select_duplicates
 from preprocessing.cleaning.image_analysis import CleaningSettings, verdict_under
+from safe_files import data_root_storage as storage
 from safe_files.atomic_output import read_json, write_bytes_atomic, write_json_atomic
 from safe_files.identity import identity_of, same_identity
 
 REPORT_FORMAT = "tintype-clean-report"
 
 
-def _write_jsonl(path: Path, rows: list[dict]) -> None:
+def _write_jsonl(path: str | Path, rows: list[dict]) -> None:
     write_bytes_atomic(path, "".join(json.dumps(row) + "\n" for row in rows).encode())
 
 
@@ -39,14 +40,14 @@ def decide(plan_path: str | Path, settings: CleaningSettings = CleaningSettings(
     """Write the results for this plan (or return the existing report if already complete)."""
     started = time.perf_counter()
     plan = CleanPlan.load(plan_path)
-    clean_dir = Path(plan.clean_dir)
-    report_path = clean_dir / REPORT_FILE
+    clean_dir = plan.clean_dir if storage.is_remote(plan.clean_dir) else Path(plan.clean_dir)
+    report_path = storage.join(clean_dir, REPORT_FILE)
     settings_json = json.loads(json.dumps(asdict(settings)))
-    if report_path.exists():
+    if storage.exists(report_path):
         report = read_json(report_path)
         complete = (same_identity(report.get("plan_digest"), plan.digest)
                     and identity_of(report.get("settings")) == identity_of(settings_json))
-        if complete and (clean_dir / KEPT_FILE).exists():
+        if complete and storage.exists(storage.join(clean_dir, KEPT_FILE)):
             return report
     wanted = {sha for _, sha in plan.files}
     by_sha = {record["sha256"]: record for record in iter_records(plan) if record["sha256"] in wanted}
@@ -59,12 +60,12 @@ def decide(plan_path: str | Path, settings: CleaningSettings = CleaningSettings(
         # the same bytes may sit at a new path now; the colour verdict is this run's settings', not the analysis run's
         record = verdict_under(dict(by_sha[sha], path=path), settings.colour)
         (dropped if record["reason"] else candidates).append(record)
-    pairs = near_pairs(candidates, clean_dir / f"{INDEX_DIR}-r{settings.radius}", settings.radius)
+    pairs = near_pairs(candidates, storage.join(clean_dir, f"{INDEX_DIR}-r{settings.radius}"), settings.radius)
     kept_positions, duplicates, clusters = select_duplicates(candidates, pairs)
     dropped += duplicates
     kept = [candidates[i] for i in kept_positions]
-    _write_jsonl(clean_dir / KEPT_FILE, kept)
-    _write_jsonl(clean_dir / DROPPED_FILE, dropped)
+    _write_jsonl(storage.join(clean_dir, KEPT_FILE), kept)
+    _write_jsonl(storage.join(clean_dir, DROPPED_FILE), dropped)
     report = {
         "format": REPORT_FORMAT,
         "plan_digest": plan.digest,
@@ -82,10 +83,8 @@ def decide(plan_path: str | Path, settings: CleaningSettings = CleaningSettings(
 
 
 def read_kept_paths(clean_dir: str | Path) -> list[Path]:
-    with open(Path(clean_dir) / KEPT_FILE, encoding="utf-8") as handle:
-        return [Path(json.loads(line)["path"]) for line in handle if line.strip()]
+    return [Path(json.loads(line)["path"]) for line in storage.read_lines(storage.join(clean_dir, KEPT_FILE)) if line.strip()]
 
 
 def read_dropped(clean_dir: str | Path) -> list[dict]:
-    with open(Path(clean_dir) / DROPPED_FILE, encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
+    return [json.loads(line) for line in storage.read_lines(storage.join(clean_dir, DROPPED_FILE)) if line.strip()]

@@ -24,6 +24,7 @@ from typing import Callable, Iterable, Iterator
 from preprocessing.cleaning.image_analysis import CleaningSettings, analyse_image
 from preprocessing.images.image_inventory import sha256_file
 from preprocessing.images.image_loading import ValidationLimits
+from safe_files import data_root_storage as storage
 from safe_files.atomic_output import read_json, write_bytes_atomic, write_json_atomic
 from safe_files.identity import identity_of, identity_of_chunks, same_identity
 
@@ -48,10 +49,10 @@ class CleanPlan:
     records: str = ""  # the records folder's name under _work (records_folder)
 
     @property
-    def path(self) -> Path:
-        return Path(self.clean_dir) / WORK_DIR / PLAN_FILE
+    def path(self) -> str | Path:
+        return storage.join(self.clean_dir, WORK_DIR, PLAN_FILE)
 
-    def save(self) -> Path:
+    def save(self) -> str | Path:
         write_json_atomic(self.path, asdict(self))
         return self.path
 
@@ -64,24 +65,21 @@ def records_folder(limits: ValidationLimits, clean_dir: str | Path) -> str:
     """`records-<format>-<identity of the validation limits>`: the folder already in `clean_dir/_work`
     for that identity (folders made before safe_files.identity carry a 12-character cut), else a new name."""
     prefix, identity = f"records-{RECORDS_FORMAT}-", identity_of(limits)
-    work = Path(clean_dir) / WORK_DIR
-    for found in sorted(work.glob(f"{prefix}*")) if work.is_dir() else []:
-        if found.is_dir() and same_identity(found.name[len(prefix):], identity):
-            return found.name
+    for found in storage.subfolders(storage.join(clean_dir, WORK_DIR)):
+        if found.startswith(prefix) and same_identity(found[len(prefix):], identity):
+            return found
     return f"{prefix}{identity}"
 
 
-def records_dir(plan: CleanPlan) -> Path:
-    return Path(plan.clean_dir) / WORK_DIR / plan.records
+def records_dir(plan: CleanPlan) -> str | Path:
+    return storage.join(plan.clean_dir, WORK_DIR, plan.records)
 
 
 def iter_records(plan: CleanPlan) -> Iterator[dict]:
     """Every analysis record ever written for this plan's records folder (complete parts only)."""
-    folder = records_dir(plan)
-    for part in sorted(folder.glob("part-*.jsonl")) if folder.is_dir() else []:
-        with open(part, encoding="utf-8") as handle:
-            for line in handle:
-                yield json.loads(line)
+    for part in storage.glob(records_dir(plan), "part-*.jsonl"):
+        for line in storage.read_lines(part):
+            yield json.loads(line)
 
 
 def plan_cleaning(
@@ -117,8 +115,8 @@ def analyse_part(
 ) -> str:
     """Write `_work/<plan.records>/part-<name>.jsonl`; returns its path. A second call returns at once."""
     plan = CleanPlan.load(plan_path)
-    target = records_dir(plan) / f"part-{plan.part_names[part]}.jsonl"
-    if target.exists():
+    target = storage.join(records_dir(plan), f"part-{plan.part_names[part]}.jsonl")
+    if storage.exists(target):
         return str(target)
     items = plan.parts[part]
     lines = []

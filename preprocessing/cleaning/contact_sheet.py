@@ -16,6 +16,7 @@ from PIL import Image, ImageDraw
 from preprocessing.cleaning.clean_decision import read_dropped
 from preprocessing.cleaning.clean_run import REPORT_FILE
 from preprocessing.images.image_loading import load_rgb
+from safe_files import data_root_storage as storage
 from safe_files.atomic_output import read_json, write_bytes_atomic
 
 THUMB = 128
@@ -41,7 +42,7 @@ def _thumbnail(path: str, frame: tuple[int, int, int], label: str) -> Image.Imag
 def write_contact_sheet(
     clusters: list[list[dict]], rejected: list[dict], path: str | Path, max_clusters: int = 8,
     max_per_cluster: int = 6, max_rejected: int = 24, columns: int = 8,
-) -> Path:
+) -> str | Path:
     """`clusters`: lists of records, kept first. `rejected`: dropped records with a `reason`."""
     rows: list[list[Image.Image]] = []
     for cluster in clusters[:max_clusters]:
@@ -60,15 +61,15 @@ def write_contact_sheet(
     buffer = io.BytesIO()
     sheet.save(buffer, format="PNG")
     write_bytes_atomic(path, buffer.getvalue())
-    return Path(path)
+    return path if storage.is_remote(path) else Path(path)
 
 
-def sheet_from_report(clean_dir: str | Path, path: str | Path) -> Path:
+def sheet_from_report(clean_dir: str | Path, path: str | Path) -> str | Path:
     dropped = read_dropped(clean_dir)
     by_path = {row["path"]: row for row in dropped}
     clusters = [
         [{"path": members[0], "reason": "kept"}] + [by_path.get(p, {"path": p, "reason": "duplicate"}) for p in members[1:]]
-        for members in read_json(Path(clean_dir) / REPORT_FILE)["clusters"]
+        for members in read_json(storage.join(clean_dir, REPORT_FILE))["clusters"]
     ]
     rejected: list[dict] = []
     for row in dropped:  # up to three of each reason, so every reason shows

@@ -19,6 +19,7 @@ Random 64-bit hash codes with known near pairs: the ground truth for measuring a
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -26,6 +27,7 @@ from typing import Sequence
 import numpy as np
 
 from preprocessing.cleaning.multi_index_tables import ChunkTables, choose_chunks
+from safe_files import data_root_storage as storage
 from safe_files.atomic_output import (
     atomic_path,
     leftover_temporaries,
@@ -70,12 +72,12 @@ class HammingIndex:
     """
 
     def __init__(self, folder: str | Path | None = None, radius: int = DEFAULT_RADIUS, max_segments: int = DEFAULT_MAX_SEGMENTS) -> None:
-        self.folder = Path(folder) if folder is not None else None
+        self.folder = None if folder is None else folder if storage.is_remote(folder) else Path(folder)
         self.radius = radius
         self.max_segments = max_segments
         self.segments: list[_Segment] = []
         self._next_segment = 0
-        if self.folder is not None and (self.folder / MANIFEST).exists():
+        if self.folder is not None and storage.exists(storage.join(self.folder, MANIFEST)):
             self._load()
 
     # -- queries -----------------------------------------------------------------------------
@@ -151,14 +153,14 @@ class HammingIndex:
     def _write_segment(self, segment: _Segment) -> None:
         if self.folder is None:
             return
-        with atomic_path(self.folder / segment.name) as temporary, open(temporary, "wb") as handle:
+        with atomic_path(storage.join(self.folder, segment.name)) as temporary, open(temporary, "wb") as handle:
             np.savez(handle, codes=segment.codes, labels=segment.labels, pairs=segment.pairs)
 
     def _write_manifest(self) -> None:
         if self.folder is None:
             return
         write_json_atomic(
-            self.folder / MANIFEST,
+            storage.join(self.folder, MANIFEST),
             {
                 "format": INDEX_FORMAT,
                 "format_version": INDEX_VERSION,
@@ -172,23 +174,26 @@ class HammingIndex:
             },
         )
         named = {segment.name for segment in self.segments}
-        for stale in self.folder.glob("segment-*.npz"):
-            if stale.name not in named:
-                stale.unlink()
+        for stale in storage.glob(self.folder, "segment-*.npz"):
+            if storage.name_of(stale) not in named:
+                storage.remove(stale)
 
     def _load(self) -> None:
-        manifest = read_json(self.folder / MANIFEST)
+        manifest = read_json(storage.join(self.folder, MANIFEST))
         if manifest.get("format") != INDEX_FORMAT or manifest.get("format_version") != INDEX_VERSION:
             raise ValueError(f"{self.folder}: not a {INDEX_FORMAT} v{INDEX_VERSION} index")
         if manifest["radius"] != self.radius:
             raise ValueError(f"{self.folder}: built for radius {manifest['radius']}, asked for {self.radius}")
         self._next_segment = manifest["next_segment"]
         for entry in manifest["segments"]:
-            with np.load(self.folder / entry["name"], allow_pickle=False) as stored:
+            segment_file = storage.join(self.folder, entry["name"])
+            source = io.BytesIO(storage.read_bytes(segment_file)) if storage.is_remote(segment_file) else segment_file
+            with np.load(source, allow_pickle=False) as stored:
                 tables = ChunkTables(stored["codes"], entry["chunks"])
                 self.segments.append(_Segment(entry["name"], entry["first_id"], stored["labels"], stored["pairs"], tables))
-        for leftover in leftover_temporaries(self.folder, "segment-*"):
-            leftover.unlink()
+        if not storage.is_remote(self.folder):  # an upload leaves no temporary on a store
+            for leftover in leftover_temporaries(self.folder, "segment-*"):
+                leftover.unlink()
 
     def _merge_newest_two(self) -> None:
         older, newer = self.segments[-2:]  # adjacent id ranges: older.first_id + len(older) == newer.first_id

@@ -25,6 +25,7 @@ from preprocessing.shards.lab_codec import (
 )
 from preprocessing.shards.shard_part import PartResult
 from preprocessing.shards.shard_plan import ShardPlan, split_rule
+from safe_files import data_root_storage as storage
 from safe_files.atomic_output import read_json, write_json_atomic
 from safe_files.identity import identity_of
 
@@ -81,8 +82,8 @@ def build_card(plan: ShardPlan, results: Iterable[PartResult], extra_skipped: It
     }
 
 
-def write_card(shard_dir: str | Path, card: dict[str, Any]) -> Path:
-    path = Path(shard_dir) / CARD_NAME
+def write_card(shard_dir: str | Path, card: dict[str, Any]) -> str | Path:
+    path = storage.join(shard_dir, CARD_NAME)
     write_json_atomic(path, card)
     return path
 
@@ -94,7 +95,10 @@ def dataset_identity(card: dict[str, Any]) -> str:
 
 
 def read_card(shard_dir_or_card: str | Path) -> dict[str, Any]:
-    path = Path(shard_dir_or_card)
+    location = shard_dir_or_card
+    if storage.is_remote(location):
+        return read_json(location if str(location).endswith(".json") else storage.join(location, CARD_NAME))
+    path = storage.local_path(location)
     return read_json(path / CARD_NAME if path.is_dir() else path)
 
 
@@ -113,4 +117,4 @@ def load_decoder(card: dict[str, Any]) -> Callable[[dict], tuple[np.ndarray, np.
 
 
 def shard_paths(shard_dir: str | Path, card: dict[str, Any], split: str) -> list[str]:
-    return [str(Path(shard_dir) / s["name"]) for s in card["shards"] if s["split"] == split]
+    return [str(storage.join(shard_dir, s["name"])) for s in card["shards"] if s["split"] == split]

@@ -12,6 +12,10 @@ All of that holds only for the same part: a part's files are claimed by the iden
 key `fingerprint`). A plan that changes a part (other images kept by the cleaning, another --short-side or
 codec into the same data root) finds the identity differ and rewrites the part from scratch instead of returning shards made for the old plan; parts
 the new plan no longer has are removed by `remove_parts_outside`.
+
+The shard folder may be on an object store (`s3://bucket/data/shards`): there a shard is written to a
+local temporary and uploaded under its final name once closed (safe_files.atomic_output), after its
+index entry, exactly the order of the local rename; a kill leaves no partial object at all.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from preprocessing.shards.lab_sample import (
     encode_image_file,
 )
 from preprocessing.shards.shard_plan import INDEX_DIR, SPLITS, ShardPlan
+from safe_files import data_root_storage as storage
 from safe_files.atomic_output import AtomicFile, read_json, write_json_atomic
 from safe_files.identity import identity_of, same_identity
 from safe_files.image_decode import ImageRejected
@@ -65,16 +70,21 @@ def _stem(split: str, part: int) -> str:
     return f"{split}-{part:03d}"
 
 
-def _shard_index_path(shard_dir: Path, shard_name: str) -> Path:
-    return shard_dir / INDEX_DIR / f"{shard_name}.json"
+def _shard_index_path(shard_dir: str | Path, shard_name: str) -> str | Path:
+    return storage.join(shard_dir, INDEX_DIR, f"{shard_name}.json")
 
 
-def _done_path(shard_dir: Path, split: str, part: int) -> Path:
-    return shard_dir / INDEX_DIR / f"{_stem(split, part)}.done.json"
+def _done_path(shard_dir: str | Path, split: str, part: int) -> str | Path:
+    return storage.join(shard_dir, INDEX_DIR, f"{_stem(split, part)}.done.json")
 
 
-def _claim_path(shard_dir: Path, split: str, part: int) -> Path:
-    return shard_dir / INDEX_DIR / f"{_stem(split, part)}.part.json"
+def _claim_path(shard_dir: str | Path, split: str, part: int) -> str | Path:
+    return storage.join(shard_dir, INDEX_DIR, f"{_stem(split, part)}.part.json")
+
+
+def shard_folder(location: str | Path) -> str | Path:
+    """The plan's shard folder: a Path, or a URL on an object store."""
+    return location if storage.is_remote(location) else storage.local_path(location)
 
 
 # Settings added after parts were first written, with the value that makes the samples those parts
@@ -89,21 +99,21 @@ def part_fingerprint(plan: ShardPlan, split: str, part: int) -> str:
     return identity_of({"items": plan.parts[split][part], "settings": settings})
 
 
-def _remove_part_files(shard_dir: Path, stem: str) -> None:
+def _remove_part_files(shard_dir: str | Path, stem: str) -> None:
     """Every file of one part: its shards (complete or partial), their index entries, its done record."""
-    for tar in shard_dir.glob(f"{stem}???.tar*"):
-        _shard_index_path(shard_dir, tar.name).unlink(missing_ok=True)
-        tar.unlink()
-    for record in (shard_dir / INDEX_DIR).glob(f"{stem}???.tar.json"):
-        record.unlink()  # an index entry whose shard is gone
-    (shard_dir / INDEX_DIR / f"{stem}.done.json").unlink(missing_ok=True)
-    (shard_dir / INDEX_DIR / f"{stem}.part.json").unlink(missing_ok=True)
+    for tar in storage.glob(shard_dir, f"{stem}???.tar*"):
+        storage.remove(_shard_index_path(shard_dir, storage.name_of(tar)))
+        storage.remove(tar)
+    for record in storage.glob(storage.join(shard_dir, INDEX_DIR), f"{stem}???.tar.json"):
+        storage.remove(record)  # an index entry whose shard is gone
+    storage.remove(storage.join(shard_dir, INDEX_DIR, f"{stem}.done.json"))
+    storage.remove(storage.join(shard_dir, INDEX_DIR, f"{stem}.part.json"))
 
 
-def _claim_part(shard_dir: Path, split: str, part: int, fingerprint: str) -> None:
+def _claim_part(shard_dir: str | Path, split: str, part: int, fingerprint: str) -> None:
     """Keep the part's files when they were made for this fingerprint; otherwise start it afresh."""
     claim = _claim_path(shard_dir, split, part)
-    if claim.exists() and same_identity(read_json(claim).get("fingerprint"), fingerprint):
+    if storage.exists(claim) and same_identity(read_json(claim).get("fingerprint"), fingerprint):
         return
     _remove_part_files(shard_dir, _stem(split, part))
     write_json_atomic(claim, {"fingerprint": fingerprint})
@@ -112,17 +122,17 @@ def _claim_part(shard_dir: Path, split: str, part: int, fingerprint: str) -> Non
 def remove_parts_outside(plan: ShardPlan) -> list[str]:
     """Delete the files of parts a previous plan had and this one does not (say, fewer images kept);
     returns their stems. Parts the plan has are left to write_part's fingerprint check."""
-    shard_dir = Path(plan.shard_dir)
+    shard_dir = shard_folder(plan.shard_dir)
     current = {_stem(split, part) for split, part in plan.part_ids()}
-    found = {tar.name[: -len("???.tar")] for tar in shard_dir.glob("*-??????.tar")}
-    found |= {path.name.split(".", 1)[0] for path in (shard_dir / INDEX_DIR).glob("*-???.*.json")}
+    found = {storage.name_of(tar)[: -len("???.tar")] for tar in storage.glob(shard_dir, "*-??????.tar")}
+    found |= {storage.name_of(path).split(".", 1)[0] for path in storage.glob(storage.join(shard_dir, INDEX_DIR), "*-???.*.json")}
     stale = sorted(stem for stem in found if stem.split("-")[0] in SPLITS and stem not in current)
     for stem in stale:
         _remove_part_files(shard_dir, stem)
     return stale
 
 
-def save_plan(plan: ShardPlan) -> Path:
+def save_plan(plan: ShardPlan) -> str | Path:
     """Save the plan, then clear what an earlier plan left in the same folder beyond this one's parts."""
     path = plan.save()
     removed = remove_parts_outside(plan)
@@ -131,18 +141,18 @@ def save_plan(plan: ShardPlan) -> Path:
     return path
 
 
-def _existing_shards(shard_dir: Path, split: str, part: int) -> list[dict]:
+def _existing_shards(shard_dir: str | Path, split: str, part: int) -> list[dict]:
     """Complete shards of this part (those with both the .tar and its index entry); clears partials."""
     stem = _stem(split, part)
-    for leftover in shard_dir.glob(f"{stem}???.tar{PARTIAL_SUFFIX}"):
-        leftover.unlink()
+    for leftover in storage.glob(shard_dir, f"{stem}???.tar{PARTIAL_SUFFIX}"):
+        storage.remove(leftover)
     entries = []
-    for tar in sorted(shard_dir.glob(f"{stem}???.tar")):
-        index = _shard_index_path(shard_dir, tar.name)
-        if index.exists():
+    for tar in storage.glob(shard_dir, f"{stem}???.tar"):
+        index = _shard_index_path(shard_dir, storage.name_of(tar))
+        if storage.exists(index):
             entries.append(read_json(index))
         else:  # renamed but never indexed cannot happen (index is written first); treat as foreign
-            tar.unlink()
+            storage.remove(tar)
     return entries
 
 
@@ -150,9 +160,9 @@ class _AtomicShardSink:
     """ShardWriter that is opened lazily (no empty shards) and publishes each shard atomically: it
     writes `NAME.tar.partial` (safe_files.atomic_output.AtomicFile) and commits it when closed."""
 
-    def __init__(self, shard_dir: Path, split: str, part: int, start: int, maxcount: int, maxsize: int) -> None:
+    def __init__(self, shard_dir: str | Path, split: str, part: int, start: int, maxcount: int, maxsize: int) -> None:
         self.shard_dir = shard_dir
-        self.pattern = str(shard_dir / f"{_stem(split, part)}%03d.tar")
+        self.pattern = str(storage.join(shard_dir, f"{_stem(split, part)}%03d.tar"))
         self.start, self.maxcount, self.maxsize = start, maxcount, maxsize
         self.writer: wds.ShardWriter | None = None
         self.pending: dict[str, dict] = {}  # shard filename -> keys, histogram
@@ -184,14 +194,15 @@ class _AtomicShardSink:
         shard, handle = self.open_files.pop(name)
         handle.close()
         entry = self.pending.pop(name)
+        name = storage.name_of(shard.final)
         index = {
-            "name": shard.final.name,
+            "name": name,
             "samples": len(entry["keys"]),
             "bytes": shard.path.stat().st_size,
             "keys": entry["keys"],
             "histogram": entry["histogram"].counts.tolist(),
         }
-        write_json_atomic(_shard_index_path(self.shard_dir, shard.final.name), index)
+        write_json_atomic(_shard_index_path(self.shard_dir, name), index)
         shard.commit()
         self.published.append(index)
 
@@ -220,10 +231,10 @@ def write_part(
 ) -> PartResult:
     """Write (or finish) one part. Safe to call again after any failure or kill."""
     plan = ShardPlan.load(plan_path)
-    shard_dir = Path(plan.shard_dir)
+    shard_dir = shard_folder(plan.shard_dir)
     _claim_part(shard_dir, split, part, part_fingerprint(plan, split, part))
     done = _done_path(shard_dir, split, part)
-    if done.exists():
+    if storage.exists(done):
         return PartResult(**read_json(done))
 
     started = time.perf_counter()

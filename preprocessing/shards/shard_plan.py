@@ -18,6 +18,7 @@ from typing import Callable, Iterable
 
 from preprocessing.images.image_inventory import sha256_file
 from preprocessing.shards.lab_codec import DEFAULT_CODEC, CodecName
+from safe_files import data_root_storage as storage
 from safe_files.atomic_output import read_json, write_json_atomic
 
 SPLIT_RULE = "val if int(sha256_hex[:8], 16) / 2**32 < val_fraction else train (sha256 of the file bytes)"
@@ -57,13 +58,13 @@ class ShardPlan:
     inputs: int = 0
 
     @property
-    def path(self) -> Path:
-        return Path(self.shard_dir) / INDEX_DIR / PLAN_FILE
+    def path(self) -> str | Path:
+        return storage.join(self.shard_dir, INDEX_DIR, PLAN_FILE)
 
     def part_ids(self) -> list[tuple[str, int]]:
         return [(split, index) for split in SPLITS for index in range(len(self.parts.get(split, [])))]
 
-    def save(self) -> Path:
+    def save(self) -> str | Path:
         write_json_atomic(self.path, asdict(self))
         return self.path
 

@@ -153,3 +153,16 @@ def test_a_library_value_error_is_a_bug_not_a_user_error():
         assert is_user_error(error)
     assert not is_user_error(KeyError("a bug"))
     assert is_user_error(FileNotFoundError(2, "No such file or directory", "/nowhere"))
+
+
+def test_object_store_locations_that_do_not_exist_are_one_line(s3_bucket, tmp_path):
+    """A missing object or bucket (a real S3 server on 127.0.0.1): one line, and no credential in it."""
+    colorize = tintype("colorize", f"{s3_bucket}/missing.zip", f"{s3_bucket}/out", "--model", "fast")
+    assert_refused(colorize, "input not found", f"{s3_bucket}/missing.zip")
+    train = tintype("train", "--data", f"{s3_bucket}/data", "--out", str(tmp_path / "run"))
+    line = assert_refused(train, "no dataset card", f"{s3_bucket}/data")
+    unreadable = tintype("colorize", "s3://tintype-no-such-bucket/prints", f"{s3_bucket}/out", "--model", "fast")
+    assert_refused(unreadable, "s3://tintype-no-such-bucket/prints")
+    for done in (colorize, train, unreadable):
+        assert os.environ["AWS_SECRET_ACCESS_KEY"] not in done.stderr + done.stdout
+    assert line

@@ -1,5 +1,5 @@
 """build-dataset's shard fan-out on a Dask LocalCluster (prefect-dask), its data root given as a file://
-URL: the same dataset as the thread runner with a plain path. Other fsspec roots are refused clearly."""
+URL: the same dataset as the thread runner with a plain path. (A bucket root: tests/flows/test_object_store_flows.py.)"""
 
 from __future__ import annotations
 
@@ -37,10 +37,9 @@ def test_build_dataset_on_a_local_dask_cluster(prefect_server, tmp_path, caltech
     assert len(dask_card["shards"]) >= 6  # 24 images in parts of 4: the fan-out really fanned out
 
 
-def test_data_roots_other_than_local_are_refused_with_what_to_do(tmp_path):
-    from flows.flow_inputs import local_data_root
+def test_data_roots_are_local_paths_or_store_urls(tmp_path):
+    from flows.flow_inputs import data_root
 
-    assert local_data_root(str(tmp_path)) == str(tmp_path)
-    assert local_data_root(tmp_path.as_uri()) == str(tmp_path)
-    with pytest.raises(ValueError, match="mount"):
-        local_data_root("memory://tintype/data")
+    assert data_root(str(tmp_path)) == str(tmp_path)
+    assert data_root(tmp_path.as_uri()) == str(tmp_path)
+    assert data_root("s3://bucket/root/") == "s3://bucket/root"
