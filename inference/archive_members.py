@@ -111,7 +111,7 @@ def list_members(
 
 def _list_remote(source: str, expand_archives: bool, max_bytes: int) -> Iterator[MemberRef | MemberProblem]:
     """`list_members` for an object-store URL: a folder (every object below it), an archive or an image."""
-    base = source.rstrip("/").rsplit("/", 1)[-1]
+    base = storage.name_of(source)
     if storage.is_file(source):
         if suffix_of(base) in ZIP_SUFFIXES + TAR_SUFFIXES:
             with storage.open_for_reading(source) as handle:

@@ -74,7 +74,7 @@ def check_no_overlap(source: str | Path, output: str | Path) -> None:
 
 def plan_run(source: str | Path, output: str | Path, batch_images: int = DEFAULT_BATCH_IMAGES) -> str | Path:
     """List the input (names only, nothing decoded) into batches; returns the plan file's location."""
-    source = source if storage.is_remote(source) else storage.local_path(source)
+    source = storage.location(source)
     check_no_overlap(source, output)
     target = open_output(output)
     batches: list[list[dict]] = [[]]
@@ -92,7 +92,7 @@ def plan_run(source: str | Path, output: str | Path, batch_images: int = DEFAULT
             raise
         # A damaged archive: what was listed before the damage is still colorized; the rest is one
         # failure in the ledger, not a crash of the whole run.
-        add(MemberProblem(str(source).rstrip("/").rsplit("/", 1)[-1], "corrupt", f"unreadable archive: {error}"))
+        add(MemberProblem(storage.name_of(source), "corrupt", f"unreadable archive: {error}"))
     plan = ColorizePlan(str(source), str(output), [b for b in batches if b], time.time())
     path = storage.join(target.workspace, PLANS_FOLDER, f"plan-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}.json")
     write_json_atomic(path, asdict(plan))
@@ -192,8 +192,7 @@ def filter_plan_for_inbox(plan_path: str | Path, bundle: str | Path, settings: C
     batch_images = max((len(batch) for batch in plan.batches), default=DEFAULT_BATCH_IMAGES)
     kept = [item for batch in plan.batches for item in batch if not index.is_seen(entry_of(_item(item)), version)]
     plan.batches = [kept[i : i + batch_images] for i in range(0, len(kept), batch_images)]
-    folder, stem = str(plan_path).rsplit("/", 1)[0], plan_id(plan_path)
-    filtered = storage.join(folder, f"{stem}-inbox-{version[:16]}.json")
+    filtered = storage.join(storage.parent_of(plan_path), f"{plan_id(plan_path)}-inbox-{version[:16]}.json")
     write_json_atomic(filtered, asdict(plan))
     return filtered
 

@@ -59,7 +59,7 @@ class LedgerEntry:
 class RunLedger:
     def __init__(self, workspace: str | Path) -> None:
         self.remote = storage.is_remote(workspace)
-        self.workspace = workspace if self.remote else storage.local_path(workspace)
+        self.workspace = storage.location(workspace)
         self.parts = storage.join(self.workspace, PARTS_FOLDER)
         if not self.remote:
             self.parts.mkdir(parents=True, exist_ok=True)
@@ -67,7 +67,7 @@ class RunLedger:
     def _part_files(self) -> list[str | Path]:
         if self.remote:
             listed = [(modified, url) for url, _size, modified in storage.list_files(self.parts) if url.endswith(".json")]
-            return [url for _modified, url in sorted(listed, key=lambda row: (row[0], row[1].rsplit("/", 1)[-1]))]
+            return [url for _modified, url in sorted(listed, key=lambda row: (row[0], storage.name_of(row[1])))]
         return sorted(self.parts.glob("*.json"), key=lambda p: (p.stat().st_mtime_ns, p.name))
 
     def _ledger_files(self) -> list[str | Path]:

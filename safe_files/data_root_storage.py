@@ -13,11 +13,12 @@ stores or logs a secret. Failures are one `StorageError` naming the URL and what
 
 from __future__ import annotations
 
+import fnmatch
 import functools
 import os
 import tempfile
 from pathlib import Path
-from typing import IO, Any, Iterator
+from typing import IO, Any, Callable, Iterator, TypeVar
 
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
@@ -26,6 +27,7 @@ from safe_files.identity import identity_of
 
 LOCAL_PROTOCOLS = ("file", "local")
 UPLOAD_PREFIX = "tintype-upload-"  # local temporaries of remote writes, in the system's temporary folder
+T = TypeVar("T")
 
 
 class StorageError(OSError):
@@ -42,6 +44,11 @@ def is_remote(location: str | Path) -> bool:
     if "://" not in text:
         return False
     return text.split("://", 1)[0].lower() not in LOCAL_PROTOCOLS
+
+
+def location(value: str | Path) -> str | Path:
+    """A location as the stages keep it: a remote URL stays a str, anything local becomes a Path."""
+    return value if is_remote(value) else local_path(value)
 
 
 def local_path(location: str | Path) -> Path:
@@ -82,14 +89,8 @@ def join(location: str | Path, *parts: str) -> str | Path:
     return "/".join([str(location).rstrip("/"), *(p.strip("/") for p in parts if p)])
 
 
-def _url(filesystem: Any, path: str) -> str:
-    return filesystem.unstrip_protocol(path)
-
-
-def _failure(location: str | Path, error: BaseException, doing: str) -> StorageError:
+def _failure(location: str | Path, error: Exception, doing: str) -> StorageError:
     """One clear error: what failed, where, and what to check (never the credentials themselves)."""
-    if isinstance(error, StorageError):
-        return error
     if isinstance(error, FileNotFoundError):
         what = "not found (is the bucket and path right?)"
     elif isinstance(error, PermissionError):
@@ -103,51 +104,39 @@ def _failure(location: str | Path, error: BaseException, doing: str) -> StorageE
     )
 
 
-class _Reporting:
-    """`with _Reporting(location, "read"):` turns any storage failure into one StorageError."""
-
-    def __init__(self, location: str | Path, doing: str) -> None:
-        self.location, self.doing = location, doing
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: Any, error: BaseException | None, trace: Any) -> bool:
-        if error is not None and isinstance(error, Exception) and not isinstance(error, StorageError):
-            raise _failure(self.location, error, self.doing) from error
-        return False
+def _on_store(location: str | Path, doing: str, call: Callable[[Any, str], T]) -> T:
+    """`call(filesystem, path)` for a remote location; any failure becomes one StorageError naming it."""
+    filesystem, path = filesystem_of(location)
+    try:
+        return call(filesystem, path)
+    except StorageError:
+        raise
+    except Exception as error:
+        raise _failure(location, error, doing) from error
 
 
 def exists(location: str | Path) -> bool:
     if not is_remote(location):
         return local_path(location).exists()
-    filesystem, path = filesystem_of(location)
-    with _Reporting(location, "check"):
-        return filesystem.exists(path)
+    return _on_store(location, "check", lambda filesystem, path: filesystem.exists(path))
 
 
 def is_file(location: str | Path) -> bool:
     if not is_remote(location):
         return local_path(location).is_file()
-    filesystem, path = filesystem_of(location)
-    with _Reporting(location, "check"):
-        return filesystem.isfile(path)
+    return _on_store(location, "check", lambda filesystem, path: filesystem.isfile(path))
 
 
 def is_dir(location: str | Path) -> bool:
     if not is_remote(location):
         return local_path(location).is_dir()
-    filesystem, path = filesystem_of(location)
-    with _Reporting(location, "check"):
-        return filesystem.isdir(path)
+    return _on_store(location, "check", lambda filesystem, path: filesystem.isdir(path))
 
 
 def size_of(location: str | Path) -> int:
     if not is_remote(location):
         return local_path(location).stat().st_size
-    filesystem, path = filesystem_of(location)
-    with _Reporting(location, "read"):
-        return int(filesystem.info(path)["size"])
+    return _on_store(location, "read", lambda filesystem, path: int(filesystem.info(path)["size"]))
 
 
 def version_of(location: str | Path) -> str:
@@ -155,45 +144,42 @@ def version_of(location: str | Path) -> str:
     if not is_remote(location):
         status = local_path(location).stat()
         return f"{status.st_size}|{status.st_mtime_ns}"
-    filesystem, path = filesystem_of(location)
-    with _Reporting(location, "read"):
-        info = filesystem.info(path)
+    info = _on_store(location, "read", lambda filesystem, path: filesystem.info(path))
     return f"{info.get('size')}|{info.get('ETag') or info.get('etag') or info.get('LastModified') or info.get('mtime')}"
 
 
 def read_bytes(location: str | Path) -> bytes:
     if not is_remote(location):
         return local_path(location).read_bytes()
-    filesystem, path = filesystem_of(location)
-    with _Reporting(location, "read"):
-        return filesystem.cat_file(path)
+    return _on_store(location, "read", lambda filesystem, path: filesystem.cat_file(path))
 
 
 def open_for_reading(location: str | Path, block_size: int = 8 << 20) -> IO[bytes]:
     """A seekable binary handle (ranged reads on an object store: a zip's directory, one member)."""
     if not is_remote(location):
         return open(local_path(location), "rb")
-    filesystem, path = filesystem_of(location)
-    with _Reporting(location, "open"):
-        return filesystem.open(path, "rb", block_size=block_size)
+    return _on_store(location, "open", lambda filesystem, path: filesystem.open(path, "rb", block_size=block_size))
 
 
 def list_files(folder: str | Path, recursive: bool = False) -> list[tuple[str, int, float]]:
     """(URL, size, modified time) of every object below a remote `folder` (directly, or at any depth),
     sorted by URL; an absent folder is empty (an object store has no empty folders)."""
-    filesystem, path = filesystem_of(folder)
-    with _Reporting(folder, "list"):
-        if not filesystem.exists(path):
-            return []
-        found = filesystem.find(path, detail=True) if recursive else {
-            entry["name"]: entry for entry in filesystem.ls(path, detail=True) if entry.get("type") == "file"}
+    def listing(filesystem: Any, path: str) -> dict[str, dict]:
+        try:  # no separate existence check: one request per listing
+            return filesystem.find(path, detail=True) if recursive else {
+                entry["name"]: entry for entry in filesystem.ls(path, detail=True) if entry.get("type") == "file"}
+        except FileNotFoundError:
+            return {}
+
+    filesystem, _ = filesystem_of(folder)
+    found = _on_store(folder, "list", listing)
     rows = []
     for name, info in found.items():
         if info.get("type", "file") != "file":
             continue
         modified = info.get("LastModified") or info.get("mtime") or info.get("last_modified") or 0
         stamp = modified.timestamp() if hasattr(modified, "timestamp") else float(modified or 0)
-        rows.append((_url(filesystem, name), int(info.get("size") or 0), stamp))
+        rows.append((filesystem.unstrip_protocol(name), int(info.get("size") or 0), stamp))
     return sorted(rows)
 
 
@@ -202,26 +188,28 @@ def remove(location: str | Path) -> None:
     if not is_remote(location):
         local_path(location).unlink(missing_ok=True)
         return
-    filesystem, path = filesystem_of(location)
-    with _Reporting(location, "delete"):
+    def delete(filesystem: Any, path: str) -> None:
         try:
             filesystem.rm_file(path)
         except FileNotFoundError:
             pass
 
+    _on_store(location, "delete", delete)
+
 
 def upload_whole(local: str | Path, final: str | Path) -> None:
     """Upload a finished local file under its final remote name (whole or not at all)."""
-    filesystem, path = filesystem_of(final)
-    with _Reporting(final, "write"):
-        filesystem.put_file(str(local), path)
+    _on_store(final, "write", lambda filesystem, path: filesystem.put_file(str(local), path))
+
+
+def download_whole(remote: str | Path, local: str | Path) -> None:
+    """Copy one remote object to a local file."""
+    _on_store(remote, "read", lambda filesystem, path: filesystem.get_file(path, str(local)))
 
 
 def write_whole(final: str | Path, data: bytes) -> None:
     """One object written in one request: it appears whole or not at all."""
-    filesystem, path = filesystem_of(final)
-    with _Reporting(final, "write"):
-        filesystem.pipe_file(path, data)
+    _on_store(final, "write", lambda filesystem, path: filesystem.pipe_file(path, data))
 
 
 def upload_temporary(final: str | Path) -> Path:
@@ -253,13 +241,16 @@ def name_of(location: str | Path) -> str:
     return str(location).rstrip("/").rsplit("/", 1)[-1] if is_remote(location) else local_path(location).name
 
 
+def parent_of(location: str | Path) -> str | Path:
+    """The folder holding a location (`s3://b/data/shards` -> `s3://b/data`; a Path's parent)."""
+    return str(location).rstrip("/").rsplit("/", 1)[0] if is_remote(location) else local_path(location).parent
+
+
 def glob(folder: str | Path, pattern: str) -> list[str | Path]:
     """The files directly in `folder` whose name matches `pattern` (fnmatch), sorted: Paths for a
     local folder, URLs for a remote one."""
     if not is_remote(folder):
         return sorted(path for path in local_path(folder).glob(pattern) if path.is_file())
-    import fnmatch
-
     return [url for url, _size, _modified in list_files(folder) if fnmatch.fnmatchcase(name_of(url), pattern)]
 
 
@@ -268,11 +259,13 @@ def subfolders(folder: str | Path) -> list[str]:
     if not is_remote(folder):
         local = local_path(folder)
         return sorted(path.name for path in local.iterdir() if path.is_dir()) if local.is_dir() else []
-    filesystem, path = filesystem_of(folder)
-    with _Reporting(folder, "list"):
-        if not filesystem.exists(path):
+    def listing(filesystem: Any, path: str) -> list[dict]:
+        try:  # no separate existence check: one request per listing
+            return filesystem.ls(path, detail=True)
+        except FileNotFoundError:
             return []
-        entries = filesystem.ls(path, detail=True)
+
+    entries = _on_store(folder, "list", listing)
     return sorted(entry["name"].rstrip("/").rsplit("/", 1)[-1] for entry in entries if entry.get("type") == "directory")
 
 

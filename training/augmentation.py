@@ -31,22 +31,17 @@ import torch.nn.functional as F
 
 from safe_files import data_root_storage as storage
 
-MANIFEST_GLOB = "raw/manifest/*.jsonl"  # the scrape stage's on-disk contract: url and sha256 per line
+MANIFEST_FOLDER = ("raw", "manifest")  # the scrape stage's on-disk contract: url and sha256 per line
+MANIFEST_PATTERN = "*.jsonl"
 
 
 def _manifest_urls(shard_dir: str | Path) -> dict[str, str]:
     """sha256 -> source URL from the raw store beside the shards (DATA/raw), if there is one (a local
     folder or an object-store URL)."""
     urls: dict[str, str] = {}
-    folder, name = str(shard_dir).rstrip("/").rsplit("/", 1) if storage.is_remote(shard_dir) else (None, None)
-    if folder is not None:
-        root = folder if name == "shards" else str(shard_dir)
-    else:
-        local = storage.local_path(shard_dir)
-        root = local.parent if local.name == "shards" else local
-    manifest_folder, pattern = MANIFEST_GLOB.rsplit("/", 1)
-    for part in storage.glob(storage.join(root, *manifest_folder.split("/")), pattern):
-        for line in storage.read_bytes(part).decode("utf-8").splitlines():
+    root = storage.parent_of(shard_dir) if storage.name_of(shard_dir) == "shards" else shard_dir
+    for part in storage.glob(storage.join(root, *MANIFEST_FOLDER), MANIFEST_PATTERN):
+        for line in storage.read_lines(part):
             row = json.loads(line)
             if row.get("sha256") and row.get("url"):
                 urls.setdefault(row["sha256"], row["url"])

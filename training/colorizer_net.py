@@ -29,12 +29,9 @@ class ColorizerNet(nn.Module):
         return self.head.decode(output, temperature)
 
     @torch.no_grad()
-    def predict_ab(self, lightness: torch.Tensor, temperature: float | None = None) -> torch.Tensor:
-        """L (N, 1, H, W) in [0, 100] -> ab (N, 2, H, W) in Lab units, any H and W.
-
-        Pads (reflect) up to a multiple of `size_multiple`, upsamples a low-resolution head's ab
-        bilinearly, then crops back to H x W.
-        """
+    def padded_forward(self, lightness: torch.Tensor) -> tuple[torch.Tensor, tuple[int, int]]:
+        """The head's raw output for L padded (reflect) up to a multiple of `size_multiple`, and the
+        padded (height, width)."""
         height, width = lightness.shape[-2:]
         multiple = self.size_multiple
         pad_h, pad_w = (-height) % multiple, (-width) % multiple
@@ -42,7 +39,18 @@ class ColorizerNet(nn.Module):
         if pad_h or pad_w:
             mode = "reflect" if pad_h < height and pad_w < width else "replicate"
             padded = F.pad(lightness, (0, pad_w, 0, pad_h), mode=mode)
-        ab = self.decode(self.forward(padded), temperature).float()
-        if ab.shape[-2:] != padded.shape[-2:]:
-            ab = F.interpolate(ab, size=padded.shape[-2:], mode="bilinear", align_corners=False)
-        return ab[..., :height, :width] * self.chroma_gain
+        return self.forward(padded), (height + pad_h, width + pad_w)
+
+    def ab_at_size(self, ab: torch.Tensor, padded: tuple[int, int], size: tuple[int, int]) -> torch.Tensor:
+        """Decoded ab of a `padded_forward` output -> ab at `size` (H, W): a low-resolution head's ab
+        upsampled bilinearly to the padded size, cropped, times the calibrated chroma gain."""
+        ab = ab.float()
+        if ab.shape[-2:] != padded:
+            ab = F.interpolate(ab, size=padded, mode="bilinear", align_corners=False)
+        return ab[..., : size[0], : size[1]] * self.chroma_gain
+
+    @torch.no_grad()
+    def predict_ab(self, lightness: torch.Tensor, temperature: float | None = None) -> torch.Tensor:
+        """L (N, 1, H, W) in [0, 100] -> ab (N, 2, H, W) in Lab units, any H and W."""
+        output, padded = self.padded_forward(lightness)
+        return self.ab_at_size(self.decode(output, temperature), padded, tuple(lightness.shape[-2:]))

@@ -39,8 +39,13 @@ def resolve_device(preference: str = "auto", local_rank: int = 0) -> torch.devic
     return torch.device(preference)
 
 
+def launched_world_size() -> int:
+    """How many processes torchrun started for this run (1 without torchrun)."""
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
 def join_process_group(preference: str = "auto") -> ProcessPlace:
-    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    world_size = launched_world_size()
     rank = int(os.environ.get("RANK", "0"))
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
     device = resolve_device(preference, local_rank)

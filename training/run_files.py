@@ -73,6 +73,7 @@ def truncate_history(run_dir: str | Path, last_step: int) -> None:
 
 
 CHECKPOINT_DIR = "checkpoints"
+BUNDLE_SUBDIR = "bundle"  # the exported bundle, what colorize takes as its model
 
 
 def checkpoint_dir(run_dir: str | Path) -> Path:

@@ -16,9 +16,8 @@ import shutil
 from pathlib import Path
 
 from safe_files import data_root_storage as storage
+from training.run_files import BUNDLE_SUBDIR, CHECKPOINT_DIR
 
-CHECKPOINT_FOLDER = "checkpoints"  # as training/run_files.py names it
-BUNDLE_FOLDER = "bundle"
 SKIPPED_ON_DOWNLOAD = ("samples/", "abandoned-")  # pictures and set-aside runs: nothing a resume reads
 LAST_BUNDLE_FILE = "version.txt"
 
@@ -34,14 +33,13 @@ class RunFolderMirror:
         shutil.rmtree(self.local, ignore_errors=True)
         self.local.mkdir(parents=True)
         stored = {name: url for url, name, _size in storage.walk_names(self.remote)}
-        checkpoints = sorted(name for name in stored if name.startswith(f"{CHECKPOINT_FOLDER}/") and name.endswith(".pt"))
-        wanted = [name for name in stored if not name.startswith(f"{CHECKPOINT_FOLDER}/")
+        checkpoints = sorted(name for name in stored if name.startswith(f"{CHECKPOINT_DIR}/") and name.endswith(".pt"))
+        wanted = [name for name in stored if not name.startswith(f"{CHECKPOINT_DIR}/")
                   and not name.startswith(SKIPPED_ON_DOWNLOAD)] + checkpoints[-1:]
         for name in wanted:
             target = self.local / name
             target.parent.mkdir(parents=True, exist_ok=True)
-            filesystem, path = storage.filesystem_of(stored[name])
-            filesystem.get_file(path, str(target))
+            storage.download_whole(stored[name], target)
             self.sent[name] = self._stamp(target)
         return self.local
 
@@ -57,14 +55,14 @@ class RunFolderMirror:
         changed = [name for name, path in sorted(files.items()) if self.sent.get(name) != self._stamp(path)]
 
         def rank(name: str) -> int:
-            if name.startswith(f"{BUNDLE_FOLDER}/"):
-                return 3 if name == f"{BUNDLE_FOLDER}/{LAST_BUNDLE_FILE}" else 2
-            return 1 if name.startswith(f"{CHECKPOINT_FOLDER}/") else 0
+            if name.startswith(f"{BUNDLE_SUBDIR}/"):
+                return 3 if name == f"{BUNDLE_SUBDIR}/{LAST_BUNDLE_FILE}" else 2
+            return 1 if name.startswith(f"{CHECKPOINT_DIR}/") else 0
 
         for name in sorted(changed, key=lambda name: (rank(name), name)):
-            if rank(name) == 2 and f"{BUNDLE_FOLDER}/{LAST_BUNDLE_FILE}" in self.sent:
-                storage.remove(storage.join(self.remote, BUNDLE_FOLDER, LAST_BUNDLE_FILE))  # re-exported: not whole until done
-                self.sent.pop(f"{BUNDLE_FOLDER}/{LAST_BUNDLE_FILE}")
+            if rank(name) == 2 and f"{BUNDLE_SUBDIR}/{LAST_BUNDLE_FILE}" in self.sent:
+                storage.remove(storage.join(self.remote, BUNDLE_SUBDIR, LAST_BUNDLE_FILE))  # re-exported: not whole until done
+                self.sent.pop(f"{BUNDLE_SUBDIR}/{LAST_BUNDLE_FILE}")
             stamp = self._stamp(files[name])
             storage.upload_whole(files[name], storage.join(self.remote, name))
             self.sent[name] = stamp
@@ -73,8 +71,8 @@ class RunFolderMirror:
 
     def _prune_checkpoints(self, local_names: set[str]) -> None:
         """Remove stored checkpoints the run has pruned locally (after the newer one is stored)."""
-        folder = storage.join(self.remote, CHECKPOINT_FOLDER)
+        folder = storage.join(self.remote, CHECKPOINT_DIR)
         for url, name, _size in storage.walk_names(folder):
-            if f"{CHECKPOINT_FOLDER}/{name}" not in local_names:
+            if f"{CHECKPOINT_DIR}/{name}" not in local_names:
                 storage.remove(url)
-                self.sent.pop(f"{CHECKPOINT_FOLDER}/{name}", None)
+                self.sent.pop(f"{CHECKPOINT_DIR}/{name}", None)

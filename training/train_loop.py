@@ -28,7 +28,6 @@ single-process run: it trains in a local working copy uploaded at every checkpoi
 
 from __future__ import annotations
 
-import os
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -50,7 +49,7 @@ from training.bundle import (
     plain_module,
     starting_weights,
 )
-from training.distributed_setup import ProcessPlace, barrier, join_process_group
+from training.distributed_setup import ProcessPlace, barrier, join_process_group, launched_world_size
 from training.evaluation import evaluate, gray_predictor
 from training.losses import (
     ab_regression_loss,
@@ -71,6 +70,7 @@ from training.optimisation import (
 from training.presets import run_config
 from training.pretrained_encoder import encoder_provenance
 from training.run_files import (
+    BUNDLE_SUBDIR,
     append_record,
     checkpoint_step,
     latest_checkpoint,
@@ -87,7 +87,6 @@ from training.shard_loader import endless_batches, train_loader
 
 RUN_CONFIG_NAME = "run_config.json"
 GRAY_BASELINE_NAME = "gray_baseline.json"
-BUNDLE_SUBDIR = "bundle"
 
 Callback = Callable[[dict[str, Any]], None]
 
@@ -106,7 +105,7 @@ class TrainResult:
 
 def find_shard_dir(data: str | Path) -> str | Path:
     """DATA (with shards/dataset.json) or the shard folder itself; a path or an object-store URL."""
-    data = data if storage.is_remote(data) else storage.local_path(data)
+    data = storage.location(data)
     for candidate in (storage.join(data, "shards"), data):
         if storage.is_file(storage.join(candidate, CARD_NAME)):
             return candidate
@@ -186,7 +185,7 @@ def train(
     progress: Callback | None = None,
     on_evaluation: Callback | None = None,
 ) -> TrainResult:
-    if storage.is_remote(out) and int(os.environ.get("WORLD_SIZE", "1")) > 1:
+    if storage.is_remote(out) and launched_world_size() > 1:
         raise ValueError(f"run folder {out}: a run on an object store trains in one process; "
                          "with torchrun give a local or shared --out")
     mirror = RunFolderMirror(str(out)) if storage.is_remote(out) else None

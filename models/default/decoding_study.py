@@ -22,18 +22,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from inference.working_size import working_shape
-from preprocessing.shards.dataset_card import read_card
-from training.bundle import load_bundle
-from training.evaluation import evaluate, gray_predictor
-from training.metrics import FAMILIES, PREDICTED_CHROMA_MIN, TRUE_CHROMA_MIN, hue_family
-from training.shard_loader import val_samples
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from models.default.evaluate import shrink_to_working_size  # noqa: E402
+from preprocessing.shards.dataset_card import read_card  # noqa: E402
+from training.bundle import load_bundle  # noqa: E402
+from training.evaluation import evaluate, gray_predictor  # noqa: E402
+from training.metrics import FAMILIES, PREDICTED_CHROMA_MIN, TRUE_CHROMA_MIN, hue_family  # noqa: E402
+from training.shard_loader import val_samples  # noqa: E402
 
 WARM_HUE_EDGES = (-30, 0, 30, 50, 70, 85, 100)
 
@@ -68,39 +70,31 @@ class Decoder:
         return torch.einsum("nqhw,qc->nchw", probabilities, self.centres)
 
 
-def forward_all(bundle, shards: str, card: dict, split: str, size: int, limit: int | None) -> list[tuple]:
-    """One forward pass per image at the working size: (logits, model input shape, padded shape, full shape)."""
-    model, cached = bundle.model, []
+def forward_all(model, shards: str, card: dict, split: str, size: int, limit: int | None) -> list[tuple]:
+    """One forward pass per image at the working size: (logits, padded shape, model input shape, full shape)."""
+    cached = []
     for _, lightness, _ in val_samples(shards, card, split, limit):
         full = torch.from_numpy(lightness)[None, None]
-        height, width = full.shape[-2:]
-        small = full
-        if size:
-            small = F.interpolate(full, size=working_shape(width, height, size), mode="bilinear", align_corners=False, antialias=True)
-        multiple = model.size_multiple
-        pad_h, pad_w = (-small.shape[-2]) % multiple, (-small.shape[-1]) % multiple
-        padded = F.pad(small, (0, pad_w, 0, pad_h), mode="reflect") if pad_h or pad_w else small
-        with torch.no_grad():
-            cached.append((model.forward(padded), small.shape[-2:], padded.shape[-2:], (height, width)))
+        small = shrink_to_working_size(full, size)
+        logits, padded = model.padded_forward(small)
+        cached.append((logits, padded, tuple(small.shape[-2:]), tuple(full.shape[-2:])))
     return cached
 
 
-def predictor(cached: list[tuple], decode: Decoder, spec: str, gain: float):
+def predictor(model, cached: list[tuple], decode: Decoder, spec: str):
     """A training.evaluation predictor that replays the cached logits in shard order."""
     replay = iter(cached)
 
     def predict(_: torch.Tensor) -> torch.Tensor:
-        logits, small, padded, full = next(replay)
-        ab = F.interpolate(decode(logits, spec), size=padded, mode="bilinear", align_corners=False)[..., : small[0], : small[1]]
-        return F.interpolate(ab, size=full, mode="bilinear", align_corners=False) * gain
+        logits, padded, small, full = next(replay)
+        ab = model.ab_at_size(decode(logits, spec), padded, small)
+        return F.interpolate(ab, size=full, mode="bilinear", align_corners=False)
 
     return predict
 
 
-def warm_misses(cached: list[tuple], decode: Decoder, spec: str, gain: float, shards: str, card: dict, split: str,
-                limit: int | None) -> dict:
-    """Where the truth's warm pixels go: hit, too gray, green, other; and their hue spread."""
-    predict = predictor(cached, decode, spec, gain)
+def warm_misses(predict, shards: str, card: dict, split: str, limit: int | None) -> dict:
+    """Where the truth's warm pixels go under `predict`: hit, too gray, green, other; and their hue spread."""
     counts = {"hit": 0, "too_gray": 0, "green": 0, "other": 0}
     true_angles: list[np.ndarray] = []
     for _, lightness, true_ab in val_samples(shards, card, split, limit):
@@ -135,19 +129,18 @@ def main() -> None:
     # the prior is the TRAINING set's histogram (the bundle's card), never the evaluated set's
     training_card = json.loads((Path(args.bundle) / "dataset.json").read_text())
     decode = Decoder(bundle.model.head.centres, training_card["ab_histogram"]["counts"])
-    gain = bundle.model.chroma_gain
     report: dict = {"bundle": bundle.version, "split": args.split,
                     "gray": evaluate(gray_predictor, args.shards, card, args.split, limit=args.limit), "runs": {}}
     for index, size in enumerate(int(value) for value in args.sizes.split(",")):
-        cached = forward_all(bundle, args.shards, card, args.split, size, args.limit)
+        cached = forward_all(bundle.model, args.shards, card, args.split, size, args.limit)
         for spec in args.decodings.split(","):
-            metrics = evaluate(predictor(cached, decode, spec, gain), args.shards, card, args.split, limit=args.limit)
+            metrics = evaluate(predictor(bundle.model, cached, decode, spec), args.shards, card, args.split, limit=args.limit)
             report["runs"][f"size={size or 'own'} {spec}"] = metrics
             print(json.dumps({"size": size or "own", "decoding": spec, **{k: round(v, 3) for k, v in metrics.items()
                               if k in ("psnr", "colourfulness", "recall_warm", "recall_green", "recall_blue")}}), flush=True)
         if index == 0:
             plain = f"mean:{bundle.model.head.temperature}"
-            report["warm_misses"] = warm_misses(cached, decode, plain, gain, args.shards, card, args.split, args.limit)
+            report["warm_misses"] = warm_misses(predictor(bundle.model, cached, decode, plain), args.shards, card, args.split, args.limit)
             print(json.dumps({"warm_misses": report["warm_misses"]}), flush=True)
     if args.out:
         Path(args.out).write_text(json.dumps(report, indent=1) + "\n")

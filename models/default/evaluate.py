@@ -25,6 +25,14 @@ from training.bundle import load_bundle
 from training.evaluation import evaluate, gray_predictor
 
 
+def shrink_to_working_size(lightness: torch.Tensor, size: int) -> torch.Tensor:
+    """L (N, 1, H, W) shrunk as the Colorizer shrinks it: longer side `size` (0: as it is)."""
+    if not size:
+        return lightness
+    height, width = lightness.shape[-2:]
+    return F.interpolate(lightness, size=working_shape(width, height, size), mode="bilinear", align_corners=False, antialias=True)
+
+
 def _numbers(text: str) -> list[float | None]:
     return [float(value) for value in text.split(",") if value] or [None]
 
@@ -56,9 +64,7 @@ def main() -> None:
                 if not args.working_size:
                     return bundle.model.predict_ab(lightness, temperature=t) * s
                 height, width = lightness.shape[-2:]
-                shape = working_shape(width, height, args.working_size)
-                small = F.interpolate(lightness, size=shape, mode="bilinear", align_corners=False, antialias=True)
-                ab = bundle.model.predict_ab(small, temperature=t)
+                ab = bundle.model.predict_ab(shrink_to_working_size(lightness, args.working_size), temperature=t)
                 return F.interpolate(ab, size=(height, width), mode="bilinear", align_corners=False) * s
 
             setting = f"T={temperature},s={scale}"

@@ -40,7 +40,7 @@ def decide(plan_path: str | Path, settings: CleaningSettings = CleaningSettings(
     """Write the results for this plan (or return the existing report if already complete)."""
     started = time.perf_counter()
     plan = CleanPlan.load(plan_path)
-    clean_dir = plan.clean_dir if storage.is_remote(plan.clean_dir) else Path(plan.clean_dir)
+    clean_dir = storage.location(plan.clean_dir)
     report_path = storage.join(clean_dir, REPORT_FILE)
     settings_json = json.loads(json.dumps(asdict(settings)))
     if storage.exists(report_path):

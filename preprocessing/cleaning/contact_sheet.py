@@ -61,7 +61,7 @@ def write_contact_sheet(
     buffer = io.BytesIO()
     sheet.save(buffer, format="PNG")
     write_bytes_atomic(path, buffer.getvalue())
-    return path if storage.is_remote(path) else Path(path)
+    return storage.location(path)
 
 
 def sheet_from_report(clean_dir: str | Path, path: str | Path) -> str | Path:

@@ -19,7 +19,6 @@ Random 64-bit hash codes with known near pairs: the ground truth for measuring a
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -72,7 +71,7 @@ class HammingIndex:
     """
 
     def __init__(self, folder: str | Path | None = None, radius: int = DEFAULT_RADIUS, max_segments: int = DEFAULT_MAX_SEGMENTS) -> None:
-        self.folder = None if folder is None else folder if storage.is_remote(folder) else Path(folder)
+        self.folder = None if folder is None else storage.location(folder)
         self.radius = radius
         self.max_segments = max_segments
         self.segments: list[_Segment] = []
@@ -186,9 +185,8 @@ class HammingIndex:
             raise ValueError(f"{self.folder}: built for radius {manifest['radius']}, asked for {self.radius}")
         self._next_segment = manifest["next_segment"]
         for entry in manifest["segments"]:
-            segment_file = storage.join(self.folder, entry["name"])
-            source = io.BytesIO(storage.read_bytes(segment_file)) if storage.is_remote(segment_file) else segment_file
-            with np.load(source, allow_pickle=False) as stored:
+            with storage.open_for_reading(storage.join(self.folder, entry["name"])) as handle, \
+                    np.load(handle, allow_pickle=False) as stored:
                 tables = ChunkTables(stored["codes"], entry["chunks"])
                 self.segments.append(_Segment(entry["name"], entry["first_id"], stored["labels"], stored["pairs"], tables))
         if not storage.is_remote(self.folder):  # an upload leaves no temporary on a store

@@ -82,11 +82,6 @@ def _claim_path(shard_dir: str | Path, split: str, part: int) -> str | Path:
     return storage.join(shard_dir, INDEX_DIR, f"{_stem(split, part)}.part.json")
 
 
-def shard_folder(location: str | Path) -> str | Path:
-    """The plan's shard folder: a Path, or a URL on an object store."""
-    return location if storage.is_remote(location) else storage.local_path(location)
-
-
 # Settings added after parts were first written, with the value that makes the samples those parts
 # hold: at that value a setting is left out of the fingerprint, so an upgrade does not rewrite them.
 LATER_SETTINGS = {"keep_small": False}
@@ -122,7 +117,7 @@ def _claim_part(shard_dir: str | Path, split: str, part: int, fingerprint: str) 
 def remove_parts_outside(plan: ShardPlan) -> list[str]:
     """Delete the files of parts a previous plan had and this one does not (say, fewer images kept);
     returns their stems. Parts the plan has are left to write_part's fingerprint check."""
-    shard_dir = shard_folder(plan.shard_dir)
+    shard_dir = storage.location(plan.shard_dir)
     current = {_stem(split, part) for split, part in plan.part_ids()}
     found = {storage.name_of(tar)[: -len("???.tar")] for tar in storage.glob(shard_dir, "*-??????.tar")}
     found |= {storage.name_of(path).split(".", 1)[0] for path in storage.glob(storage.join(shard_dir, INDEX_DIR), "*-???.*.json")}
@@ -231,7 +226,7 @@ def write_part(
 ) -> PartResult:
     """Write (or finish) one part. Safe to call again after any failure or kill."""
     plan = ShardPlan.load(plan_path)
-    shard_dir = shard_folder(plan.shard_dir)
+    shard_dir = storage.location(plan.shard_dir)
     _claim_part(shard_dir, split, part, part_fingerprint(plan, split, part))
     done = _done_path(shard_dir, split, part)
     if storage.exists(done):

@@ -3,10 +3,28 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
+
+from preprocessing.shards.shard_plan import ShardSettings
+
+REPO = Path(__file__).resolve().parents[3]
+# Small shards in one part, so a kill lands between or inside shards while the part is being written.
+KILLABLE_SETTINGS = ShardSettings(short_side=96, val_fraction=0.0, part_size=1000, maxcount=4)
+_WRITER = (
+    "import sys\n"
+    "from preprocessing.shards.shard_build import build_shards\n"
+    "from tests.preprocessing.shards.shard_inputs import KILLABLE_SETTINGS\n"
+    "build_shards(sys.argv[1], sys.argv[2], KILLABLE_SETTINGS, workers=1)\n"
+)
+
+def start_killable_shard_writer(images: Path, shard_dir: str | Path) -> subprocess.Popen:
+    """A child process building shards of `images` into `shard_dir` with KILLABLE_SETTINGS, to be killed."""
+    return subprocess.Popen([sys.executable, "-c", _WRITER, str(images), str(shard_dir)], cwd=REPO)
 
 
 def link_real_photos(source: Path, target: Path, count: int) -> list[Path]:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import io
 import signal
-import subprocess
-import sys
 import tarfile
 import time
 from pathlib import Path
@@ -17,9 +15,7 @@ from preprocessing.shards.dataset_card import read_card, shard_paths
 from preprocessing.shards.shard_build import build_shards
 from preprocessing.shards.shard_plan import ShardSettings
 from safe_files import data_root_storage as storage
-from tests.preprocessing.shards.shard_inputs import link_real_photos
-
-REPO = Path(__file__).resolve().parents[3]
+from tests.preprocessing.shards.shard_inputs import KILLABLE_SETTINGS, link_real_photos, start_killable_shard_writer
 
 
 def _keys_of(url: str) -> list[str]:
@@ -53,14 +49,7 @@ def test_a_kill_mid_shard_on_s3_then_a_rerun_gives_every_sample_once(s3_bucket, 
     images = tmp_path / "images"
     link_real_photos(caltech_dir, images, 60)
     shard_dir = f"{s3_bucket}/data/shards"
-    script = (
-        "import sys\n"
-        "from preprocessing.shards.shard_build import build_shards\n"
-        "from preprocessing.shards.shard_plan import ShardSettings\n"
-        "build_shards(sys.argv[1], sys.argv[2], ShardSettings(short_side=96, val_fraction=0.0,"
-        " part_size=1000, maxcount=4), workers=1)\n"
-    )
-    child = subprocess.Popen([sys.executable, "-c", script, str(images), shard_dir], cwd=REPO)
+    child = start_killable_shard_writer(images, shard_dir)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and len(storage.glob(shard_dir, "*.tar")) < 2:
         if child.poll() is not None:
@@ -74,8 +63,7 @@ def test_a_kill_mid_shard_on_s3_then_a_rerun_gives_every_sample_once(s3_bucket, 
     for name in stored:
         _keys_of(f"{shard_dir}/{name}")
 
-    settings = ShardSettings(short_side=96, val_fraction=0.0, part_size=1000, maxcount=4)
-    card = read_card(build_shards(images, shard_dir, settings, workers=1))
+    card = read_card(build_shards(images, shard_dir, KILLABLE_SETTINGS, workers=1))
     keys = [key for url in shard_paths(shard_dir, card, "train") for key in _keys_of(url)]
     assert len(keys) == len(set(keys)) == 60
     assert sorted(_stored_tars(shard_dir)) == sorted(s["name"] for s in card["shards"])

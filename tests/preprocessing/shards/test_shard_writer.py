@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import shutil
 import signal
-import subprocess
-import sys
 import tarfile
 import time
 from pathlib import Path
@@ -20,12 +18,12 @@ from preprocessing.shards.dataset_card import load_decoder, read_card, shard_pat
 from preprocessing.shards.shard_build import build_shards
 from preprocessing.shards.shard_plan import ShardSettings
 from tests.preprocessing.shards.shard_inputs import (
+    KILLABLE_SETTINGS,
     bomb_png,
     link_real_photos,
+    start_killable_shard_writer,
     write_awkward_inputs,
 )
-
-REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
@@ -109,14 +107,7 @@ def test_kill_mid_shard_leaves_no_truncated_shard_and_rerun_completes(tmp_path, 
     folder = tmp_path / "images"
     link_real_photos(caltech_dir, folder, 60)
     shard_dir = tmp_path / "shards"
-    script = (
-        "import sys\n"
-        "from preprocessing.shards.shard_build import build_shards\n"
-        "from preprocessing.shards.shard_plan import ShardSettings\n"
-        "build_shards(sys.argv[1], sys.argv[2], ShardSettings(short_side=96, val_fraction=0.0,"
-        " part_size=1000, maxcount=4), workers=1)\n"
-    )
-    child = subprocess.Popen([sys.executable, "-c", script, str(folder), str(shard_dir)], cwd=REPO)
+    child = start_killable_shard_writer(folder, shard_dir)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         complete = list(shard_dir.glob("*.tar"))
@@ -134,8 +125,7 @@ def test_kill_mid_shard_leaves_no_truncated_shard_and_rerun_completes(tmp_path, 
         with tarfile.open(complete) as archive:
             assert len(archive.getnames()) % 3 == 0  # whole samples only
 
-    settings = ShardSettings(short_side=96, val_fraction=0.0, part_size=1000, maxcount=4)
-    card = read_card(build_shards(folder, shard_dir, settings, workers=1))
+    card = read_card(build_shards(folder, shard_dir, KILLABLE_SETTINGS, workers=1))
     assert not list(shard_dir.glob("*.partial"))
     keys = _all_keys(shard_paths(shard_dir, card, "train"))
     assert len(keys) == len(set(keys)) == 60
