@@ -51,7 +51,7 @@ def _log_progress(batch: str):
 
 @task(name="scrape-url-batch", **retrying())
 def scrape_url_batch_task(raw_dir: str, batch_path: str, settings: ScrapeSettings) -> dict:
-    batch = Path(batch_path).stem
+    batch = Path(storage.name_of(batch_path)).stem
     entries = read_url_list(batch_path)
     return scrape_url_list(raw_dir, entries, settings, batch, _log_progress(batch)).to_dict()
 
@@ -74,13 +74,9 @@ def scrape(
     """Fetch images into `out`/raw; returns the totals and the raw folder's path."""
     if bool(seeds) == bool(url_list):
         raise ValueError("give seed pages or a URL list (exactly one of the two)")
-    if storage.is_remote(out):
-        raise ValueError(f"data root {out}: the raw store is written to a local or mounted folder only (its images "
-                         "are read back by path by the cleaning); scrape into a local data root, or build from a folder "
-                         "of photos (--images) into the bucket")
     logger = get_run_logger()
     started = time.perf_counter()
-    raw_dir = str(Path(out) / RAW_SUBDIR)
+    raw_dir = str(storage.join(out, RAW_SUBDIR))  # a folder, or a prefix in a bucket (scraping/raw_store.py)
     if url_list:
         scrape_task, heads = scrape_url_batch_task, plan_url_batches_task(url_list, raw_dir, batch_size)
     else:
@@ -107,7 +103,7 @@ def scrape(
             yield raw_dir, head, replace(settings, max_images=budget)
 
     # The total is known for a URL list (its lines); a crawl finds its images as it goes.
-    total = sum(Path(head).read_bytes().count(b"\n") for head in heads) if url_list else None
+    total = sum(storage.read_bytes(head).count(b"\n") for head in heads) if url_list else None
     with StageProgress("scrape", "images", total=total):
         map_bounded(scrape_task, arguments(), 1 if settings.max_images is not None else workers, on_batch)
     totals = _totals(results, time.perf_counter() - started)

@@ -24,6 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
+from safe_files import data_root_storage as storage
 from safe_files.atomic_output import write_bytes_atomic
 from scraping.fetch_outcomes import FINAL_STATUSES, SETTING_OF_CODE
 
@@ -41,8 +42,9 @@ class UrlHistory:
 
 class RawStore:
     def __init__(self, root: str | Path) -> None:
-        self.root = Path(root)
-        self.manifest_dir = self.root / MANIFEST_DIR
+        self.root = storage.location(root)  # a Path, or an object-store URL
+        self.remote = storage.is_remote(self.root)
+        self.manifest_dir = storage.join(self.root, MANIFEST_DIR)
 
     def relative_image_path(self, sha256: str, extension: str) -> str:
         return f"{sha256[:2]}/{sha256}{extension}"
@@ -50,22 +52,22 @@ class RawStore:
     def put(self, data: bytes, sha256: str, extension: str) -> str:
         """Store `data` under its hash (once; equal content from other URLs shares the file)."""
         relative = self.relative_image_path(sha256, extension)
+        if self.remote:  # one request, and an existence check would be one more
+            write_bytes_atomic(storage.join(self.root, relative), data)
+            return relative
         path = self.root / relative
         if not (path.is_file() and path.stat().st_size == len(data)):
             write_bytes_atomic(path, data, durable=False)
         return relative
 
-    def part_paths(self) -> list[Path]:
-        if not self.manifest_dir.is_dir():
-            return []
-        return sorted(p for p in self.manifest_dir.glob("*.jsonl") if not p.name.startswith("."))
+    def part_paths(self) -> list[str | Path]:
+        return [p for p in storage.glob(self.manifest_dir, "*.jsonl") if not storage.name_of(p).startswith(".")]
 
     def rows(self) -> Iterator[dict[str, Any]]:
         for part in self.part_paths():
-            with open(part, encoding="utf-8") as handle:
-                for line in handle:
-                    if line.strip():
-                        yield json.loads(line)
+            for line in storage.read_lines(part):
+                if line.strip():
+                    yield json.loads(line)
 
     def history(self) -> dict[str, UrlHistory]:
         """Image URL -> what earlier runs did with it."""
@@ -108,12 +110,12 @@ class ManifestWriter:
     def _flush_locked(self) -> None:
         if not self._rows:
             return
-        if any(row.get("path") for row in self._rows):
+        if not self.store.remote and any(row.get("path") for row in self._rows):
             os.sync()  # the images these rows name reach the disk before the rows do
         payload = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in self._rows).encode("utf-8")
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")  # names sort in time order
         name = f"{stamp}-{self.batch}-{self._run_id}-{self._parts:05d}.jsonl"
-        write_bytes_atomic(self.store.manifest_dir / name, payload)
+        write_bytes_atomic(storage.join(self.store.manifest_dir, name), payload)
         self._parts += 1
         self._rows = []
 

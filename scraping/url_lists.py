@@ -12,12 +12,14 @@ work. Each batch file is JSON Lines with url/alt/title and is written atomically
 from __future__ import annotations
 
 import csv
+import io
 import json
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import Iterator
+from typing import IO, Iterator
 
+from safe_files import data_root_storage as storage
 from safe_files.atomic_output import write_bytes_atomic
 
 ALT_COLUMNS = ("alt", "caption", "text")
@@ -44,16 +46,21 @@ def _from_record(record: dict, where: str) -> ListedUrl | None:
     return ListedUrl(str(url).strip(), alt, str(record.get("title") or ""))
 
 
-def _read_text(path: Path) -> Iterator[ListedUrl]:
-    with open(path, encoding="utf-8") as handle:
+def _open_text(path: str | Path, newline: str | None = None) -> IO[str]:
+    """A text handle on a local file or an object (a URL list, or its batches in a bucket's raw/)."""
+    return io.TextIOWrapper(storage.open_for_reading(path), encoding="utf-8", newline=newline)
+
+
+def _read_text(path: str | Path) -> Iterator[ListedUrl]:
+    with _open_text(path) as handle:
         for line in handle:
             line = line.strip()
             if line and not line.startswith("#"):
                 yield ListedUrl(line)
 
 
-def _read_csv(path: Path, delimiter: str) -> Iterator[ListedUrl]:
-    with open(path, encoding="utf-8", newline="") as handle:
+def _read_csv(path: str | Path, delimiter: str) -> Iterator[ListedUrl]:
+    with _open_text(path, newline="") as handle:
         reader = csv.DictReader(handle, delimiter=delimiter)
         if not reader.fieldnames or "url" not in reader.fieldnames:
             raise UrlListError(f"{path}: no 'url' column in the header {reader.fieldnames}")
@@ -62,8 +69,8 @@ def _read_csv(path: Path, delimiter: str) -> Iterator[ListedUrl]:
                 yield entry
 
 
-def _read_jsonl(path: Path) -> Iterator[ListedUrl]:
-    with open(path, encoding="utf-8") as handle:
+def _read_jsonl(path: str | Path) -> Iterator[ListedUrl]:
+    with _open_text(path) as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
@@ -77,12 +84,12 @@ def _read_jsonl(path: Path) -> Iterator[ListedUrl]:
                 yield entry
 
 
-def _read_parquet(path: Path) -> Iterator[ListedUrl]:
+def _read_parquet(path: str | Path) -> Iterator[ListedUrl]:
     try:
         import pyarrow.parquet as parquet
     except ImportError as error:
         raise UrlListError(f"{path}: reading Parquet needs pyarrow (pip install 'tintype[parquet]')") from error
-    table = parquet.ParquetFile(path)
+    table = parquet.ParquetFile(path if not storage.is_remote(path) else storage.open_for_reading(path))
     names = table.schema_arrow.names
     if "url" not in names:
         raise UrlListError(f"{path}: no 'url' column (columns: {names})")
@@ -95,10 +102,10 @@ def _read_parquet(path: Path) -> Iterator[ListedUrl]:
 
 def read_url_list(path: str | Path) -> Iterator[ListedUrl]:
     """Entries in file order (duplicates kept: the runner canonicalises and dedups)."""
-    path = Path(path)
-    if not path.is_file():
+    path = storage.location(path)
+    if not storage.is_file(path):
         raise UrlListError(f"URL list not found: {path}")
-    suffix = path.suffix.lower()
+    suffix = Path(storage.name_of(path)).suffix.lower()
     if suffix == ".csv":
         return _read_csv(path, ",")
     if suffix == ".tsv":
@@ -113,17 +120,17 @@ def read_url_list(path: str | Path) -> Iterator[ListedUrl]:
 BATCH_DIR = "batches"
 
 
-def write_url_batches(url_list: str | Path, raw_dir: str | Path, batch_size: int = 10_000) -> list[Path]:
-    """Write raw/batches/<list-stem>-00000.jsonl, ...; returns their paths in order."""
-    batch_dir = Path(raw_dir) / BATCH_DIR
-    stem = Path(url_list).stem.replace(".", "-") or "urls"
+def write_url_batches(url_list: str | Path, raw_dir: str | Path, batch_size: int = 10_000) -> list[str | Path]:
+    """Write raw/batches/<list-stem>-00000.jsonl, ...; returns their paths (or URLs) in order."""
+    batch_dir = storage.join(raw_dir, BATCH_DIR)
+    stem = Path(storage.name_of(url_list)).stem.replace(".", "-") or "urls"
     entries = iter(read_url_list(url_list))
-    paths: list[Path] = []
+    paths: list[str | Path] = []
     while chunk := list(islice(entries, max(1, batch_size))):
-        path = batch_dir / f"{stem}-{len(paths):05d}.jsonl"
+        path = storage.join(batch_dir, f"{stem}-{len(paths):05d}.jsonl")
         lines = "".join(json.dumps({"url": e.url, "alt": e.alt, "title": e.title}, ensure_ascii=False) + "\n" for e in chunk)
         data = lines.encode("utf-8")
-        if not (path.is_file() and path.read_bytes() == data):
+        if not (storage.is_file(path) and storage.read_bytes(path) == data):
             write_bytes_atomic(path, data)
         paths.append(path)
     if not paths:
