@@ -44,9 +44,14 @@ def launched_world_size() -> int:
     return int(os.environ.get("WORLD_SIZE", "1"))
 
 
+def launched_rank() -> int:
+    """This process's global rank among them (0 without torchrun); unique across nodes."""
+    return int(os.environ.get("RANK", "0"))
+
+
 def join_process_group(preference: str = "auto") -> ProcessPlace:
     world_size = launched_world_size()
-    rank = int(os.environ.get("RANK", "0"))
+    rank = launched_rank()
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
     device = resolve_device(preference, local_rank)
     if device.type == "cuda":

@@ -7,7 +7,12 @@ whole under its final name, in the order that keeps the stored run resumable aft
 point: history and config first, then the new checkpoint, then the pruning of older checkpoints, and
 the bundle last with `version.txt` after its other files (a bundle is whole once its version is
 there). `download()` starts a run (or a resume) from what the store holds: the newest checkpoint and
-the small files, the store being the truth over any local leftover. Only the main rank uploads.
+the small files, the store being the truth over any local leftover.
+
+Under torchrun every rank needs the same starting state, and on several machines their local folders
+differ: so each rank downloads into its own working copy, keyed by its global rank, and only the main
+rank (0) writes there and uploads; the others only read theirs (config, checkpoint, bundle). Nothing is
+uploaded before the ranks have met in a collective, so no rank downloads while the store changes.
 """
 
 from __future__ import annotations
@@ -23,9 +28,10 @@ LAST_BUNDLE_FILE = "version.txt"
 
 
 class RunFolderMirror:
-    def __init__(self, remote: str) -> None:
+    def __init__(self, remote: str, rank: int = 0) -> None:
         self.remote = str(remote).rstrip("/")
-        self.local = storage.local_work_folder(self.remote, "run")
+        self.rank = rank
+        self.local = storage.local_work_folder(self.remote, "run" if rank == 0 else f"run-rank-{rank}")
         self.sent: dict[str, tuple[int, int]] = {}  # relative name -> (size, mtime_ns) as uploaded
 
     def download(self) -> Path:
@@ -50,6 +56,8 @@ class RunFolderMirror:
 
     def upload(self) -> None:
         """Send every file that changed since the last upload, in the resumable order (module doc)."""
+        if self.rank != 0:
+            raise RuntimeError(f"rank {self.rank} uploaded {self.remote}: only the main rank writes the run")
         files = {path.relative_to(self.local).as_posix(): path for path in self.local.rglob("*")
                  if path.is_file() and not path.name.startswith(".")}  # hidden: temporaries of atomic writes
         changed = [name for name, path in sorted(files.items()) if self.sent.get(name) != self._stamp(path)]

@@ -21,9 +21,9 @@ reached trains nothing: it returns the bundle, exporting it first if it is missi
 A resume on another dataset than the run started on (another size, codec or set of images: the
 card's `dataset_identity`) is refused too: it would continue, or just re-export, the old weights under
 the new card. A start at step 0 sets aside what a checkpoint-less earlier run left (run_leftovers).
-DATA may be an object-store URL (shards streamed, training/shard_loader.py), and so may RUN for a
-single-process run: it trains in a local working copy uploaded at every checkpoint and at the end
-(training/run_folder_mirror.py).
+DATA may be an object-store URL (shards streamed, training/shard_loader.py), and so may RUN: it
+trains in a local working copy uploaded at every checkpoint and at the end; under torchrun each rank
+downloads its own copy and only rank 0 uploads (training/run_folder_mirror.py).
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ from training.bundle import (
     plain_module,
     starting_weights,
 )
-from training.distributed_setup import ProcessPlace, barrier, join_process_group, launched_world_size
+from training.distributed_setup import ProcessPlace, barrier, join_process_group, launched_rank
 from training.evaluation import evaluate, gray_predictor
 from training.losses import (
     ab_regression_loss,
@@ -185,10 +185,8 @@ def train(
     progress: Callback | None = None,
     on_evaluation: Callback | None = None,
 ) -> TrainResult:
-    if storage.is_remote(out) and launched_world_size() > 1:
-        raise ValueError(f"run folder {out}: a run on an object store trains in one process; "
-                         "with torchrun give a local or shared --out")
-    mirror = RunFolderMirror(str(out)) if storage.is_remote(out) else None
+    # Every rank downloads before joining the process group (a rendezvous): all start from the same state.
+    mirror = RunFolderMirror(str(out), rank=launched_rank()) if storage.is_remote(out) else None
     run_dir = mirror.download() if mirror else storage.local_path(out)
     stored_at = mirror.remote if mirror else None
     shard_dir = find_shard_dir(data)
