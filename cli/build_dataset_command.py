@@ -18,8 +18,8 @@ CLEANING_OPTIONS = ("colour_filter",)
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("build-dataset", help="images -> Lab WebDataset shards (the build-dataset flow)")
-    parser.add_argument("--images", help="folder of images (searched recursively); or scrape with --seed/--url-list")
-    parser.add_argument("--out", default="data", help="data root; shards go to OUT/shards (default: ./data)")
+    parser.add_argument("--images", help="folder of images (searched recursively; a path or an object-store URL such as s3://bucket/photos); or scrape with --seed/--url-list")
+    parser.add_argument("--out", default="data", help="data root, a path or an object-store URL (s3://bucket/data); shards go to OUT/shards (default: ./data)")
     parser.add_argument("--workers", type=AT_LEAST_ONE, default=2, help="parallel worker processes (default 2)")
     add_settings_arguments(parser.add_argument_group("shards"), ShardSettings, SHARD_OPTIONS, RENAMED_SHARD_OPTIONS)
     add_settings_arguments(parser.add_argument_group("cleaning"), CleaningSettings, CLEANING_OPTIONS)

@@ -14,8 +14,8 @@ CLEANING_OPTIONS = ("min_side", "max_aspect", "radius", "colour_filter")
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("clean", help="validate, drop non-colour images and duplicates -> DATA/clean/")
-    parser.add_argument("--images", required=True, help="folder of images (searched recursively)")
-    parser.add_argument("--out", default="data", help="data root; results go to OUT/clean (default: ./data)")
+    parser.add_argument("--images", required=True, help="folder of images (searched recursively): a path or an object-store URL (s3://bucket/photos)")
+    parser.add_argument("--out", default="data", help="data root, a path or an object-store URL; results go to OUT/clean (default: ./data)")
     parser.add_argument("--workers", type=AT_LEAST_ONE, default=2, help="parallel worker processes (default 2)")
     add_settings_arguments(parser, CleaningSettings, CLEANING_OPTIONS)
     add_quiet_argument(parser)

@@ -31,7 +31,7 @@ def scrape_settings(args: argparse.Namespace) -> ScrapeSettings:
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("scrape", help="seed pages or a URL list -> images + manifest in DATA/raw")
     add_scrape_arguments(parser)
-    parser.add_argument("--out", default="data", help="data root; images go to OUT/raw (default: ./data)")
+    parser.add_argument("--out", default="data", help="data root, a path or an object-store URL (s3://bucket/data); images go to OUT/raw (default: ./data)")
     parser.add_argument("--workers", type=AT_LEAST_ONE, default=2, help="batches (sites or URL-list parts) at once")
     add_quiet_argument(parser)
     parser.set_defaults(run=run)

@@ -56,7 +56,7 @@ def write_card_task(plan_path: str, results: list[dict]) -> str:
 
 @flow(name="build-dataset", log_prints=True)
 def build_dataset(
-    images: str | None = Field(None, description="Folder of colour photos (recursive). Empty with no scrape source: the built-in sample gallery, written on demand into DATA/sample-gallery."),
+    images: str | None = Field(None, description="Folder of colour photos (recursive): a path or an object-store URL such as s3://bucket/photos. Empty with no scrape source: the built-in sample gallery, written on demand into DATA/sample-gallery."),
     out: str = Field("data", description="Data root (a path, a file:// URL or an object-store URL such as s3://bucket/data): raw/, clean/, shards/ go under it. Relative paths are under the worker's working directory."),
     workers: Annotated[int, Field(ge=1)] = Field(2, description="Clean/shard parts processed at once (bounded fan-out)."),
     seeds: list[str] | None = Field(None, description="Gallery pages to crawl instead of a folder (scrape step)."),

@@ -1,4 +1,4 @@
-"""clean: a folder of images -> DATA/clean/ (kept list, every drop with its reason, report, contact sheet).
+"""clean: a folder of images (local, or a prefix in an object store: listed once, each photo read by URL) -> DATA/clean/ (kept list, every drop with its reason, report, contact sheet).
 
 Four steps, each a retried task that skips complete work: plan (fingerprint, byte duplicates),
 analyse parts (validation, colour filter, pHash; each in a child process), decide (exact and
@@ -60,9 +60,6 @@ def clean(
     settings: CleaningSettings = CleaningSettings(),
 ) -> dict:
     """Clean and deduplicate the images under `images` into `out`/clean; returns the summary."""
-    if storage.is_remote(images):
-        raise ValueError(f"image folder {images}: the photos to clean are read from a local or mounted folder; "
-                         "copy them to local disk (the data root --out may be a bucket)")
     logger = get_run_logger()
     clean_dir = str(storage.join(out, CLEAN_SUBDIR))
     plan_path = planned_with_cache(plan_cleaning_task, images, clean_dir, part_size, settings)

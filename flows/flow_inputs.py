@@ -2,8 +2,7 @@
 
 A data root is a local path, a `file://` URL (made a path), or an object-store URL (`s3://bucket/root`,
 any remote fsspec protocol), kept as given: the stages write there through safe_files' atomic outputs.
-What must stay on a local disk for a remote root (the built-in sample photos the cleaning reads, a
-scrape's raw store) goes to a local work folder or is refused with what to do (docs/scaling.md).
+The built-in sample photos of a remote root go to a local work folder (docs/scaling.md).
 
 Built-in sample inputs, written on demand, so every deployment's defaults run on a fresh machine.
 """

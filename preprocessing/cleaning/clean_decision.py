@@ -82,8 +82,9 @@ def decide(plan_path: str | Path, settings: CleaningSettings = CleaningSettings(
     return report
 
 
-def read_kept_paths(clean_dir: str | Path) -> list[Path]:
-    return [Path(json.loads(line)["path"]) for line in storage.read_lines(storage.join(clean_dir, KEPT_FILE)) if line.strip()]
+def read_kept_paths(clean_dir: str | Path) -> list[str | Path]:
+    """Kept images: Paths, or URLs for photos in an object store (a Path would fold `s3://` to `s3:/`)."""
+    return [storage.location(json.loads(line)["path"]) for line in storage.read_lines(storage.join(clean_dir, KEPT_FILE)) if line.strip()]
 
 
 def read_dropped(clean_dir: str | Path) -> list[dict]:

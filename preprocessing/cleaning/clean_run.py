@@ -83,7 +83,7 @@ def iter_records(plan: CleanPlan) -> Iterator[dict]:
 
 
 def plan_cleaning(
-    files: Iterable[Path], clean_dir: str | Path, part_size: int = 500, progress: Callable[[int], None] | None = None,
+    files: Iterable[str | Path], clean_dir: str | Path, part_size: int = 500, progress: Callable[[int], None] | None = None,
     limits: ValidationLimits = ValidationLimits(),
 ) -> CleanPlan:
     folder = records_folder(limits, clean_dir)
@@ -123,6 +123,10 @@ def analyse_part(
     for position, (path, sha256) in enumerate(items, start=1):
         try:
             record = analyse_image(path, sha256, settings)
+        except storage.StorageError as error:
+            if not isinstance(error, storage.StorageRefused):
+                raise  # the store unreachable: the task's retry reads it again, no verdict recorded
+            record = {"path": path, "sha256": sha256, "reason": "unreadable", "detail": str(error)}
         except OSError as error:  # vanished or unreadable file: recorded, never fatal
             record = {"path": path, "sha256": sha256, "reason": "unreadable", "detail": str(error)}
         lines.append(json.dumps(record))

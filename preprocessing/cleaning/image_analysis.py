@@ -37,6 +37,7 @@ from preprocessing.colour.chroma_statistics import (
     small_copy,
 )
 from preprocessing.images.image_loading import ValidationLimits, validate_image
+from safe_files import data_root_storage as storage
 from safe_files.image_decode import ImageRejected
 
 
@@ -95,17 +96,21 @@ def shared_reduction(image: Image.Image, side: int = STATISTICS_SIDE) -> Image.I
 
 def analyse_image(path: str | Path, sha256: str, settings: CleaningSettings = CleaningSettings()) -> dict:
     """Record for one file; `reason` is None for a valid colour photograph."""
-    path = Path(path)
-    record: dict = {"path": str(path), "sha256": sha256, "bytes": path.stat().st_size, "reason": None, "detail": ""}
-    try:
-        # One read: decoding from memory skips the file object's many small reads (the planning step
-        # has just hashed these bytes, so they come from the page cache).
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise
-    except OSError as error:  # unreadable: as open_checked reports it
-        record.update(reason="corrupt", detail=f"{type(error).__name__}: {error}")
-        return record
+    if storage.is_remote(path):  # an object in a bucket: one GET (a missing one raises StorageRefused, an OSError)
+        data = storage.read_bytes(path)
+        record: dict = {"path": str(path), "sha256": sha256, "bytes": len(data), "reason": None, "detail": ""}
+    else:
+        path = Path(path)
+        record = {"path": str(path), "sha256": sha256, "bytes": path.stat().st_size, "reason": None, "detail": ""}
+        try:
+            # One read: decoding from memory skips the file object's many small reads (the planning step
+            # has just hashed these bytes, so they come from the page cache).
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise
+        except OSError as error:  # unreadable: as open_checked reports it
+            record.update(reason="corrupt", detail=f"{type(error).__name__}: {error}")
+            return record
     try:
         valid = validate_image(io.BytesIO(data), settings.limits)
     except ImageRejected as error:

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageCms, ImageOps
 
+from safe_files import data_root_storage as storage
 from safe_files.image_decode import (
     DATASET_MAX_PIXELS,
     ImageRejected,
@@ -91,7 +92,10 @@ def to_rgb(image: Image.Image, in_place: bool = False) -> Image.Image:
 
 
 def load_rgb(source: ImageSource, max_pixels: int = DATASET_MAX_PIXELS) -> Image.Image:
-    """Open, check and normalise: the one entry point the stages use to read an image."""
+    """Open, check and normalise: the one entry point the stages use to read an image. An object-store
+    URL (a photo in a bucket) is read in one GET and decoded from memory."""
+    if isinstance(source, str) and storage.is_remote(source):
+        source = io.BytesIO(storage.read_bytes(source))
     return to_rgb(open_checked(source, max_pixels=max_pixels), in_place=True)
 
 

@@ -76,7 +76,7 @@ class ShardPlan:
 
 
 def plan_shards(
-    files: Iterable[Path],
+    files: Iterable[str | Path],
     shard_dir: str | Path,
     settings: ShardSettings,
     progress: Callable[[int], None] | None = None,

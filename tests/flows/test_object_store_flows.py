@@ -1,8 +1,8 @@
 """The flows with every data root in a bucket on a real S3 server on 127.0.0.1 (and a real Prefect server):
 build-dataset from a folder of real photos into s3://, train-colorizer reading those shards streamed and
 storing its run in s3://, colorize-archive from an s3:// zip into s3://; then build-dataset's parts on a
-Dask LocalCluster with the data root in the bucket. A scrape into a bucket, or photos to clean in one, is refused
-with what to do."""
+Dask LocalCluster with the data root in the bucket. (A scrape into a bucket and photos in one:
+tests/flows/test_object_store_build_inputs.py.)"""
 
 from __future__ import annotations
 
@@ -100,20 +100,6 @@ def test_build_dataset_on_a_dask_cluster_into_a_bucket(prefect_server, s3_bucket
     assert card["totals"] == local["totals"] and [s["name"] for s in card["shards"]] == [s["name"] for s in local["shards"]]
     keys = _sample_keys(card_url)
     assert len(keys) == len(set(keys)) == card["totals"]["train"]["samples"] + card["totals"]["val"]["samples"]
-
-
-def test_a_scrape_into_a_bucket_is_refused_with_what_to_do(prefect_server, s3_bucket):
-    from flows.scrape import scrape
-
-    with pytest.raises(ValueError, match="scrape into a local data root"):
-        scrape(url_list="urls.txt", out=f"{s3_bucket}/data")
-
-
-def test_an_image_folder_in_a_bucket_is_refused_with_what_to_do(prefect_server, s3_bucket, tmp_path):
-    from flows.build_dataset import build_dataset
-
-    with pytest.raises(ValueError, match="copy them to local disk"):
-        build_dataset(images=f"{s3_bucket}/photos", out=str(tmp_path / "data"))
 
 
 def test_a_bucket_that_does_not_exist_is_one_clear_error_not_retried(prefect_server, s3_bucket, tmp_path, caltech_dir):
