@@ -179,7 +179,9 @@ def list_files(folder: str | Path, recursive: bool = False) -> list[tuple[str, i
             continue
         modified = info.get("LastModified") or info.get("mtime") or info.get("last_modified") or 0
         stamp = modified.timestamp() if hasattr(modified, "timestamp") else float(modified or 0)
-        rows.append((filesystem.unstrip_protocol(name), int(info.get("size") or 0), stamp))
+        stored = filesystem.unstrip_protocol(name)  # adlfs spells az:// as abfs://: keep the caller's protocol
+        url = str(folder).split("://", 1)[0] + stored[stored.index("://"):]
+        rows.append((url, int(info.get("size") or 0), stamp))
     return sorted(rows)
 
 
