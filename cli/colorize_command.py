@@ -31,9 +31,9 @@ RENAMED_COLORIZE_OPTIONS = {"--size": "working_size", "--smoothing": "smoothing_
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("colorize", help="colorize an image, folder, .zip, .tar(.gz) or list file (the colorize-archive flow)")
     parser.add_argument("input", metavar="INPUT", help="image file, folder, .zip, .tar/.tar.gz or list file (.txt: one path per line); a path or an object-store URL (s3://bucket/archive.zip)")
-    parser.add_argument("output", metavar="OUTPUT", help="output folder, or a local .zip, a path or an object-store URL (s3://bucket/colorized); the ledger lives beside the outputs")
+    parser.add_argument("output", metavar="OUTPUT", help="output folder or .zip, a path or an object-store URL (s3://bucket/colorized); the ledger lives beside the outputs")
     parser.add_argument("--model", default=DEFAULT_MODEL,
-                        help="model bundle folder, or a shipped model: default (quality) or fast (CPU speed) "
+                        help="model bundle folder or its URL (s3://bucket/runs/r1/bundle), or a shipped model: default (quality) or fast (CPU speed) "
                              "(default: $TINTYPE_MODEL, else models/default)")
     add_settings_arguments(parser, ColorizeSettings, COLORIZE_OPTIONS, RENAMED_COLORIZE_OPTIONS)
     parser.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
@@ -45,12 +45,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    args.model = str(resolve_bundle(args.model))
-    if not (Path(args.model) / "version.txt").is_file():
-        print(f"error: no model bundle at {args.model}; pass --model BUNDLE (e.g. RUN/bundle from `tintype train`) "
+    bundle = resolve_bundle(args.model)  # a bundle URL: downloaded into the local cache (one line if missing)
+    if not (bundle / "version.txt").is_file():
+        print(f"error: no model bundle at {bundle}; pass --model BUNDLE (e.g. RUN/bundle from `tintype train`) "
               "or a shipped model: default, fast", file=sys.stderr)
         return 2
-    from safe_files.data_root_storage import exists
+    from safe_files.data_root_storage import exists, is_remote
 
     if not exists(args.input):  # a path or an object-store URL
         print(f"error: input not found: {args.input}; give an image, a folder, a .zip, a .tar(.gz) or a .txt list of paths",
@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     from flows.colorize_archive import colorize_archive
 
     parameters = dict(
-        input=args.input, output=args.output, model=str(Path(args.model).resolve()),
+        input=args.input, output=args.output, model=args.model if is_remote(args.model) else str(bundle.resolve()),
         settings=settings_from_arguments(ColorizeSettings, args, COLORIZE_OPTIONS), device=args.device, inbox=args.inbox,
     )
     if args.every:

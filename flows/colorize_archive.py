@@ -34,7 +34,7 @@ from inference.colorize_run import (
     write_contact_sheet,
 )
 from inference.colorize_settings import ColorizeSettings
-from inference.model_loading import resolve_bundle
+from inference.model_loading import bundle_argument
 from inference.previews import preview_markdown
 
 FAILURES_SHOWN = 50
@@ -75,8 +75,8 @@ def contact_sheet_task(plan_path: str) -> str | None:
 @flow(name="colorize-archive", log_prints=True)
 def colorize_archive(
     input: str | None = Field(None, description="What to colorize: an image, a folder, a .zip, a .tar(.gz) or a list file (one path per line), as a path or an object-store URL (s3://bucket/archive.zip); in inbox mode the watched folder. Empty: the built-in black-and-white sample, written on demand into data/sample-archive."),
-    output: str = Field("colorized/archive", description="Output folder (or a local .zip), a path or an object-store URL (s3://bucket/colorized): mirrors the input's layout; the ledger lives beside the outputs. Relative paths are under the worker's working directory."),
-    model: str | None = Field(None, description="Model bundle folder (e.g. runs/default/bundle), or a shipped model: default (quality) or fast (CPU speed). Empty: the shipped default model ($TINTYPE_MODEL overrides)."),
+    output: str = Field("colorized/archive", description="Output folder or .zip, a path or an object-store URL (s3://bucket/colorized): mirrors the input's layout; the ledger lives beside the outputs. Relative paths are under the worker's working directory."),
+    model: str | None = Field(None, description="Model bundle folder (e.g. runs/default/bundle) or its object-store URL (s3://bucket/runs/r1/bundle, downloaded once per version into a local cache), or a shipped model: default (quality) or fast (CPU speed). Empty: the shipped default model ($TINTYPE_MODEL overrides)."),
     settings: ColorizeSettings = ColorizeSettings(),
     device: Literal["cpu", "cuda"] = Field("cpu", description="Where the model runs."),
     inbox: bool = Field(False, description="Inbox mode for schedules: plan only what the ledger has not finished under this model version."),
@@ -87,7 +87,7 @@ def colorize_archive(
     logger = get_run_logger()
     started = time.perf_counter()
     input = input or sample_archive_task(SAMPLE_ARCHIVE_DEFAULT)
-    model = str(resolve_bundle(model))
+    model = bundle_argument(model)  # a bundle URL stays one: each task loads it through its worker's cache
     check_no_overlap(input, output)  # a user error: fail now, not after retries
     plan_path = planned_with_cache(plan_task, input, output, batch_images)
     if inbox:

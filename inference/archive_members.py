@@ -11,7 +11,9 @@ plain tar, in the output's workspace; `spooled_tar`) that later batches seek in:
 .tar.gz cost one decompression, not N (gzip cannot seek: tarfile would re-read from the start).
 An input on an object store (`s3://bucket/archive.zip`, a folder URL, a .tar) is read in place with
 ranged reads: a zip's directory and one member at a time, a plain tar by its offsets, a compressed tar
-streamed; nothing is copied whole first. List files and spools are for local inputs only.
+streamed; nothing is copied whole first. A list file may be on a store too, and its lines may be
+URLs (`s3://bucket/scans/a.tif`): a relative line is below the list file's folder, local or remote,
+and a listed object is read in place like any other; spools are for local tars only.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import bz2
 import gzip
 import lzma
 import os
+import posixpath
 import shutil
 import stat
 import tarfile
@@ -117,11 +120,13 @@ def _list_remote(source: str, expand_archives: bool, max_bytes: int) -> Iterator
             with storage.open_for_reading(source) as handle:
                 lister = _list_zip if suffix_of(base) in ZIP_SUFFIXES else _list_tar
                 yield from lister(handle, max_bytes, container=source)
+        elif suffix_of(base) in LIST_SUFFIXES:
+            yield from _list_file_of_paths(source, max_bytes)
         elif is_image_name(base):
             yield MemberRef(None, source, base, storage.size_of(source))
         else:
-            raise ValueError(f"not an image, folder or archive: {source}; on an object store give an image, "
-                             "a folder, a .zip or a .tar(.gz) (list files are read from local disk only)")
+            raise ValueError(f"not an image, folder, archive or list file: {source}; give an image, "
+                             "a folder, a .zip, a .tar(.gz) or a .txt list of paths")
         return
     if not storage.is_dir(source):
         raise FileNotFoundError(f"input not found: {source}; check the bucket and path")
@@ -240,41 +245,88 @@ def _list_tar(path: Path | IO[bytes], max_bytes: int, container: str | None = No
             archive.members.clear()  # stream mode still keeps every TarInfo; the listing needs none
 
 
-def _listed_entries(list_path: Path) -> Iterator[tuple[str, Path]]:
-    """(line, the path it names) for every entry of a list file; relative lines are below its folder."""
-    base = list_path.resolve().parent
-    with open(list_path, encoding="utf-8") as lines:
-        for line in lines:
-            entry = line.strip()
-            if entry and not entry.startswith("#"):
-                yield entry, Path(entry) if Path(entry).is_absolute() else base / entry
+def _listed_entries(list_path: str | Path) -> Iterator[tuple[str, str | Path]]:
+    """(line, the location it names) for every entry of a list file: a URL as it is, an absolute path,
+    or a relative line below the list file's folder (a URL's folder for a list on a store)."""
+    base = storage.parent_of(list_path) if storage.is_remote(list_path) else storage.local_path(list_path).resolve().parent
+    for line in storage.read_lines(list_path):
+        entry = line.strip()
+        if not entry or entry.startswith("#"):
+            continue
+        if storage.is_remote(entry) or "://" in entry:
+            yield entry, storage.location(entry)
+        elif Path(entry).is_absolute() or not storage.is_remote(base):
+            yield entry, Path(entry) if Path(entry).is_absolute() else Path(base) / entry
+        else:
+            yield entry, _normalised_url(str(storage.join(base, entry)))
 
 
-def input_sources(source: str | Path) -> list[Path]:
+def _normalised_url(url: str) -> str:
+    """`s3://b/x/../y//z.jpg` -> `s3://b/y/z.jpg` (a key climbing above its bucket keeps its `..`: not found)."""
+    protocol, rest = url.split("://", 1)
+    return f"{protocol}://{posixpath.normpath(rest)}"
+
+
+def input_sources(source: str | Path) -> list[str | Path]:
     """What a listing of `source` reads: the source itself, and for a list file every file it names
     (a listed file that arrives later must change the planning cache's fingerprint)."""
-    if storage.is_remote(source):
-        return [source]
-    source = storage.local_path(source)
-    if source.is_file() and suffix_of(source.name) in LIST_SUFFIXES:
+    source = storage.location(source)
+    if suffix_of(storage.name_of(source)) in LIST_SUFFIXES and storage.is_file(source):
         return [source, *(target for _, target in _listed_entries(source))]
     return [source]
 
 
-def _list_file_of_paths(list_path: Path, max_bytes: int) -> Iterator[MemberRef | MemberProblem]:
-    base = list_path.resolve().parent
+def _listed_name(target: str | Path, base: str | Path) -> str:
+    """The output name of a listed file: its path below the list file's folder, else its whole path
+    without the root (`/scans/a.tif` -> `scans/a.tif`, `s3://bucket/a.tif` -> `bucket/a.tif`)."""
+    if storage.is_remote(target):
+        text, folder = str(target), str(base).rstrip("/") + "/"
+        return text[len(folder):] if storage.is_remote(base) and text.startswith(folder) else text.split("://", 1)[1]
+    real, base = Path(target), Path(base)
+    return real.relative_to(base).as_posix() if real.is_relative_to(base) else real.relative_to(real.anchor).as_posix()
+
+
+class _ListedObjects:
+    """Sizes of listed objects, one listing per folder they sit in (not a request per line)."""
+
+    def __init__(self) -> None:
+        self.folders: dict[str, dict[str, int] | str] = {}  # folder -> sizes, or why it cannot be listed
+
+    def size(self, url: str) -> int | str:
+        """The object's size, or why it cannot be read (a missing object, bucket or permission)."""
+        folder = str(storage.parent_of(url))
+        if folder not in self.folders:
+            try:
+                self.folders[folder] = {found: size for found, size, _modified in storage.list_files(folder)}
+            except storage.StorageRefused as error:  # one line's bucket, not the whole list
+                self.folders[folder] = str(error)
+        listed = self.folders[folder]
+        return listed if isinstance(listed, str) else listed.get(url, "listed file does not exist")
+
+
+def _list_file_of_paths(list_path: str | Path, max_bytes: int) -> Iterator[MemberRef | MemberProblem]:
+    base = storage.parent_of(list_path) if storage.is_remote(list_path) else storage.local_path(list_path).resolve().parent
+    objects = _ListedObjects()
     for entry, target in _listed_entries(list_path):
-        real = Path(os.path.realpath(target))
-        # Mirror the layout below the list file; other absolute paths keep their parts minus the root.
-        name = real.relative_to(base).as_posix() if real.is_relative_to(base) else real.relative_to(real.anchor).as_posix()
-        if not real.is_file():
-            yield MemberProblem(entry, "missing", "listed file does not exist")
-        elif not is_image_name(real.name):
-            yield MemberProblem(entry, "not-image", "not an image file")
-        elif real.stat().st_size > max_bytes:
-            yield MemberProblem(entry, "bomb", f"{real.stat().st_size} bytes exceeds {max_bytes}")
+        if storage.is_remote(target):
+            checked = _checked_name(_listed_name(target, base))
+            if isinstance(checked, MemberProblem):
+                yield MemberProblem(entry, checked.reason, checked.detail)
+                continue
+            size, name, location = objects.size(str(target)), checked, str(target)
         else:
-            yield MemberRef(None, str(real), name, real.stat().st_size)
+            real = Path(os.path.realpath(target))
+            # Mirror the layout below the list file; other absolute paths keep their parts minus the root.
+            name, location = _listed_name(real, base), str(real)
+            size = real.stat().st_size if real.is_file() else "listed file does not exist"
+        if isinstance(size, str):
+            yield MemberProblem(entry, "missing", size)
+        elif not is_image_name(name):
+            yield MemberProblem(entry, "not-image", "not an image file")
+        elif size > max_bytes:
+            yield MemberProblem(entry, "bomb", f"{size} bytes exceeds {max_bytes}")
+        else:
+            yield MemberRef(None, location, name, size)
 
 
 def _read_capped(handle, limit: int) -> bytes:

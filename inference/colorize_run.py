@@ -24,6 +24,7 @@ from inference.archive_members import MemberProblem, MemberRef, is_archive, list
 from inference.batch_colorize import BatchReport, colorize_members
 from inference.colorizer import Colorizer, ColorizeSettings, ledger_version
 from inference.inbox_index import InboxIndex, entry_of
+from inference.model_loading import VERSION_FILE, resolve_bundle
 from inference.output_target import open_output
 from inference.previews import PREVIEWS_FOLDER, build_contact_sheet
 from inference.run_ledger import FAILED, RunLedger
@@ -101,7 +102,7 @@ def plan_run(source: str | Path, output: str | Path, batch_images: int = DEFAULT
 
 @functools.lru_cache(maxsize=2)
 def _cached_colorizer(bundle: str, version: str, settings: ColorizeSettings, device: str) -> Colorizer:
-    return Colorizer.from_bundle(bundle, settings, device)
+    return Colorizer.from_bundle(str(resolve_bundle(bundle)), settings, device)
 
 
 def cached_colorizer(bundle: str, settings: ColorizeSettings, device: str) -> Colorizer:
@@ -213,7 +214,8 @@ def mark_inbox_entries(plan_path: str | Path, bundle: str | Path, settings: Colo
 
 
 def bundle_version(bundle: str | Path) -> str:
-    return (Path(bundle) / "version.txt").read_text().strip()
+    """The bundle's version.txt (a bundle URL: its cached copy's, fetched first if the version is new)."""
+    return (resolve_bundle(bundle) / VERSION_FILE).read_text().strip()
 
 
 def _item(record: dict) -> MemberRef | MemberProblem:

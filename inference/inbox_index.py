@@ -1,7 +1,9 @@
 """Inbox mode: which files and archives in a watched folder a scheduled run has already finished.
 
 Each top-level entry of the inbox (an image or an archive, anywhere below the inbox) is remembered
-by (relative path, size, mtime, model version) once a run colorized all of it without failures.
+by (relative path, size, mtime, model version) once a run colorized all of it without failures. An
+inbox on an object store (`s3://bucket/inbox`) fingerprints an entry by its size and ETag instead
+(storage.version_of; an object's mtime is its upload time), all read in one listing per run.
 A scheduled run then lists only entries that are new, changed, or had failures; the ledger still
 decides per image, so a file renamed into the inbox costs a hash, not a colorization.
 """
@@ -25,14 +27,17 @@ def entry_of(item: MemberRef | MemberProblem) -> str:
 
 class InboxIndex:
     def __init__(self, workspace: str | Path, inbox: str | Path) -> None:
-        if storage.is_remote(inbox):
-            raise ValueError(f"inbox {inbox}: inbox mode watches a local or mounted folder (it compares size and "
-                             "mtime); colorize an object-store folder without --inbox, the ledger skips what is done")
         self.path = storage.join(workspace, INBOX_INDEX)
-        self.inbox = storage.local_path(inbox)
+        self.inbox = storage.location(inbox)
         self.seen: dict[str, dict] = read_json(self.path) if storage.is_file(self.path) else {}
+        self._versions: dict[str, str] | None = None  # remote inbox: URL -> size|ETag, listed once
 
     def fingerprint(self, entry: str, model_version: str) -> dict | None:
+        if storage.is_remote(self.inbox):
+            if self._versions is None:
+                self._versions = storage.versions_below(self.inbox)
+            version = self._versions.get(str(storage.join(self.inbox, entry)))
+            return None if version is None else {"version": version, "model_version": model_version}
         path = self.inbox / entry
         if not path.is_file():
             return None

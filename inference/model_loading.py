@@ -2,6 +2,9 @@
 
 The shipped model bundles: `default` (models/default, the quality model) and `fast` (models/fast, the
 small CPU model). $TINTYPE_MODEL replaces the default; `--model fast` or any bundle folder picks another.
+A bundle on an object store (`s3://bucket/runs/r1/bundle`) is downloaded whole into a local cache
+(storage.local_work_folder, one folder per URL and version.txt) and loaded from there; a bundle is whole
+once its version.txt is stored (training uploads it last), and a cached copy of that version is reused.
 
 Fold inference-mode BatchNorm into the convolution before it: one fewer pass over every feature map.
 
@@ -14,6 +17,8 @@ loaded copy, and only for a model that is in eval mode (a training model needs i
 from __future__ import annotations
 
 import os
+import shutil
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +28,7 @@ if TYPE_CHECKING:
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 SHIPPED_BUNDLE = MODELS_DIR / "default"
 SHIPPED_NAMES = ("default", "fast")
+VERSION_FILE = "version.txt"  # a bundle's version, and the last file of its upload
 
 
 def default_bundle_path() -> Path:
@@ -31,14 +37,77 @@ def default_bundle_path() -> Path:
 
 
 def resolve_bundle(model: str | os.PathLike | None) -> Path:
-    """A bundle folder from what a user typed: empty -> the default, a shipped name -> models/NAME,
-    anything else -> that folder (an existing folder of the same name wins over a shipped name)."""
+    """A bundle folder from what a user typed: empty -> the default, a shipped name -> models/NAME, an
+    object-store URL -> its local cached copy (`fetched_bundle`), anything else -> that folder (an
+    existing folder of the same name wins over a shipped name)."""
     if not model:
         return default_bundle_path()
+    if _is_url(model):
+        return fetched_bundle(str(model))
     path = Path(model)
     if str(model) in SHIPPED_NAMES and not path.exists():
         return default_bundle_path() if str(model) == "default" else MODELS_DIR / str(model)
     return path
+
+
+def bundle_argument(model: str | os.PathLike | None) -> str:
+    """What a run's tasks are given: a bundle URL stays the URL (each worker loads it through its own
+    cache; fetched here once, so a missing or unfinished bundle fails before any task), anything else
+    its resolved folder."""
+    bundle = resolve_bundle(model)
+    return str(model) if _is_url(model) else str(bundle)
+
+
+def _is_url(model: str | os.PathLike | None) -> bool:
+    """An object-store URL (storage.is_remote, without importing fsspec here)."""
+    return bool(model) and "://" in str(model) and not str(model).lower().startswith("file://")
+
+
+def fetched_bundle(url: str, attempts: int = 3) -> Path:
+    """The local copy of the bundle at `url`, downloaded whole if this version is not cached yet.
+
+    Whole means: version.txt is stored and no other file of the bundle is newer (a re-export uploads
+    version.txt last), and version.txt is unchanged after the download (else it is downloaded again)."""
+    # fsspec here, not at the top: choosing a shipped bundle (`tintype colorize --help`) needs none.
+    from safe_files import data_root_storage as storage
+    from safe_files.atomic_output import atomic_folder
+    from safe_files.identity import identity_of
+
+    url = url.rstrip("/")
+    for _ in range(attempts):
+        stored = {object_url[len(url) + 1:]: (object_url, modified)
+                  for object_url, _size, modified in storage.list_files(url, recursive=True) if object_url.startswith(url + "/")}
+        if VERSION_FILE not in stored:
+            raise FileNotFoundError(f"no model bundle at {url} (no {VERSION_FILE}: a wrong URL, or its upload has "
+                                    "not finished); pass --model with a bundle folder URL such as s3://bucket/runs/r1/bundle")
+        version_url, version_stamp = stored[VERSION_FILE]
+        version = storage.read_bytes(version_url).decode().strip()
+        if any(modified > version_stamp for _url, modified in stored.values()):
+            time.sleep(1.0)  # a re-export is being uploaded: its version.txt comes last
+            continue
+        cache = storage.local_work_folder(url, "bundle") / identity_of(version)[:16]
+        if (cache / VERSION_FILE).is_file() and (cache / VERSION_FILE).read_text().strip() == version:
+            return cache
+        try:
+            with atomic_folder(cache) as staging:
+                for name, (object_url, _modified) in sorted(stored.items()):
+                    (staging / name).parent.mkdir(parents=True, exist_ok=True)
+                    storage.download_whole(object_url, staging / name)
+                if (staging / VERSION_FILE).read_text().strip() != version or \
+                        storage.read_bytes(version_url).decode().strip() != version:
+                    raise _ChangedWhileDownloading  # discards the copy
+        except _ChangedWhileDownloading:
+            continue
+        for older in cache.parent.iterdir():  # earlier versions of this URL: the cache holds one
+            if older != cache and not older.name.startswith("."):
+                shutil.rmtree(older, ignore_errors=True)
+        return cache
+    raise ValueError(f"the model bundle at {url} kept changing while it was read (a training run exporting it?); "
+                     "run again once its upload has finished")
+
+
+class _ChangedWhileDownloading(Exception):
+    """The bundle's version.txt changed during the download: the copy is discarded."""
 
 
 def fold_batchnorm(model: nn.Module) -> int:

@@ -10,7 +10,10 @@ The workspace (`OUTPUT/.tintype/` or `<zip>.tintype/`) also holds the run ledger
 Object store (`s3://bucket/out`, any remote fsspec URL): `RemoteDirectoryOutput`, each output uploaded
 under its final name once whole (safe_files.atomic_output), the ledger and plans in `OUTPUT/.tintype/`
 on the store; what never needs sharing (a decompressed tar, preview thumbnails) stays in a local
-scratch folder (`scratch`; the workspace itself for local outputs). A .zip on a store is refused.
+scratch folder (`scratch`; the workspace itself for local outputs). A .zip on a store
+(`RemoteZipOutput`) keeps the local zip's contract: outputs are staged as objects in
+`<zip>.tintype/staged/`, and `finalize()` packs the previous zip's members and the staged ones in a
+local work folder, uploads the zip whole under its final name, then deletes the staged objects.
 `OutputNames` decides each input's output name so that no output overwrites another.
 """
 
@@ -19,12 +22,14 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import time
 import zipfile
 from pathlib import Path, PurePosixPath
-from typing import Callable, Iterable, Iterator, TypeVar
+from typing import IO, Callable, Iterable, Iterator, TypeVar
 
 from safe_files import data_root_storage as storage
 from safe_files.atomic_output import (
+    TEMPORARY_SUFFIX,
     atomic_path,
     leftover_temporaries,
     write_bytes_atomic,
@@ -135,11 +140,7 @@ class ZipOutput:
         names = {p.relative_to(self.staged.root).as_posix(): p for p in staged}
         with atomic_path(self.path) as temporary, zipfile.ZipFile(temporary, "w") as out:
             if self.path.is_file():
-                with zipfile.ZipFile(self.path) as previous:
-                    for info in previous.infolist():
-                        if info.filename not in names:
-                            with previous.open(info) as source, out.open(info, "w") as target:
-                                shutil.copyfileobj(source, target, 1 << 20)
+                _copy_members(self.path, out, skip=names)
             for name, file in sorted(names.items()):
                 stored = file.suffix.lower() in _STORED_SUFFIXES
                 out.write(file, name, compress_type=zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED)
@@ -148,6 +149,93 @@ class ZipOutput:
 
     def __str__(self) -> str:
         return str(self.path)
+
+
+def _copy_members(previous: Path | IO[bytes], out: zipfile.ZipFile, skip: Iterable[str]) -> None:
+    """Every member of the `previous` zip into `out`, except those named in `skip` (restaged: the newer wins)."""
+    skip = set(skip)
+    with zipfile.ZipFile(previous) as archive:
+        for info in archive.infolist():
+            if info.filename not in skip:
+                with archive.open(info) as source, out.open(info, "w") as target:
+                    shutil.copyfileobj(source, target, 1 << 20)
+
+
+class RemoteZipOutput:
+    """A .zip on an object store: staged objects, packed locally and uploaded whole (module doc)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = str(path)
+        self.workspace = f"{self.path}{WORKSPACE_NAME}"
+        self.staged = RemoteDirectoryOutput(storage.join(self.workspace, "staged"))
+        self.scratch = storage.local_work_folder(self.path, "colorize")
+        self._names: set[str] = set()
+        self._names_version: str | None = None
+
+    def _zipped_names(self) -> set[str]:
+        """Names in the current zip, read once per zip version (its size and ETag)."""
+        try:
+            version: str | None = storage.version_of(self.path)
+        except storage.StorageRefused:  # no zip yet (one request either way)
+            version = None
+        if version != self._names_version:
+            self._names_version = version
+            self._names = set()
+            if version is not None:
+                with storage.open_for_reading(self.path) as handle, zipfile.ZipFile(handle) as archive:
+                    self._names = set(archive.namelist())
+        return self._names
+
+    def write(self, name: str, data: bytes) -> None:
+        self.staged.write(name, data)
+
+    def write_with(self, name: str, writer: Callable[[Path], T]) -> T:
+        return self.staged.write_with(name, writer)
+
+    def exists(self, name: str) -> bool:
+        return self.staged.exists(name) or name in self._zipped_names()
+
+    def read(self, name: str) -> bytes:
+        if self.staged.exists(name):
+            return self.staged.read(name)
+        with storage.open_for_reading(self.path) as handle, zipfile.ZipFile(handle) as archive:
+            return archive.read(name)
+
+    def finalize(self) -> None:
+        """Pack (previous members + staged objects) in the local work folder, upload it under the final
+        name, then delete the staged objects. A kill before the upload leaves the old zip (or none) and
+        every staged object; after it, the staged objects are also in the zip, and a re-run packs them
+        again over their zipped copies (a name is never in the zip twice)."""
+        folder = storage.local_work_folder(self.path, "zip-pack")
+        for leftover in folder.glob(f"*{TEMPORARY_SUFFIX}"):
+            leftover.unlink(missing_ok=True)  # a pack a kill interrupted
+        prefix = f"{self.staged.root}/"
+        staged = [(url, url[len(prefix):], size, modified) for url, size, modified in storage.list_files(self.staged.root, recursive=True)
+                  if url.startswith(prefix) and WORKSPACE_NAME not in PurePosixPath(url[len(prefix):]).parts]
+        if not staged:
+            return
+        names = {name for _url, name, _size, _modified in staged}
+        packed = folder / f"pack-{os.getpid()}{TEMPORARY_SUFFIX}"
+        try:
+            with zipfile.ZipFile(packed, "w") as out:
+                if storage.is_file(self.path):
+                    with storage.open_for_reading(self.path) as previous:
+                        _copy_members(previous, out, skip=names)
+                for url, name, size, modified in sorted(staged, key=lambda row: row[1]):
+                    stored = PurePosixPath(name).suffix.lower() in _STORED_SUFFIXES
+                    info = zipfile.ZipInfo(name, date_time=time.localtime(max(modified, 315619200))[:6])  # zip dates start in 1980
+                    info.compress_type, info.file_size = (zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED), size
+                    info.external_attr = 0o644 << 16
+                    with storage.open_for_reading(url) as source, out.open(info, "w") as target:
+                        shutil.copyfileobj(source, target, 1 << 20)
+            storage.upload_whole(packed, self.path)
+        finally:
+            packed.unlink(missing_ok=True)
+        for url, _name, _size, _modified in staged:
+            storage.remove(url)
+
+    def __str__(self) -> str:
+        return self.path
 
 
 class RemoteDirectoryOutput:
@@ -231,12 +319,9 @@ def _candidates(source: str, natural: str) -> Iterator[str]:
         number += 1
 
 
-def open_output(path: str | Path) -> DirectoryOutput | ZipOutput | RemoteDirectoryOutput:
+def open_output(path: str | Path) -> DirectoryOutput | ZipOutput | RemoteDirectoryOutput | RemoteZipOutput:
     zipped = str(path).lower().endswith(".zip")
     if storage.is_remote(path):
-        if zipped:
-            raise ValueError(f"output {path}: a .zip cannot be packed in place on an object store; give a folder URL "
-                             "(s3://bucket/colorized) or a local .zip")
-        return RemoteDirectoryOutput(str(path))
+        return RemoteZipOutput(str(path)) if zipped else RemoteDirectoryOutput(str(path))
     path = storage.local_path(path)
     return ZipOutput(path) if zipped else DirectoryOutput(path)

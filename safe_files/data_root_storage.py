@@ -144,8 +144,26 @@ def version_of(location: str | Path) -> str:
     if not is_remote(location):
         status = local_path(location).stat()
         return f"{status.st_size}|{status.st_mtime_ns}"
-    info = _on_store(location, "read", lambda filesystem, path: filesystem.info(path))
+    return _version_in(_on_store(location, "read", lambda filesystem, path: filesystem.info(path)))
+
+
+def _version_in(info: dict) -> str:
     return f"{info.get('size')}|{info.get('ETag') or info.get('etag') or info.get('LastModified') or info.get('mtime')}"
+
+
+def versions_below(folder: str | Path) -> dict[str, str]:
+    """URL -> `version_of` of every object below a remote `folder`, in one listing (not a request per object)."""
+    def listing(filesystem: Any, path: str) -> dict[str, dict]:
+        try:
+            return filesystem.find(path, detail=True)
+        except FileNotFoundError:
+            return {}
+
+    filesystem, _ = filesystem_of(folder)
+    protocol = str(folder).split("://", 1)[0]  # the caller's spelling, as list_files keeps it
+    found = _on_store(folder, "list", listing)
+    return {protocol + (stored := filesystem.unstrip_protocol(name))[stored.index("://"):]: _version_in(info)
+            for name, info in found.items() if info.get("type", "file") == "file"}
 
 
 def read_bytes(location: str | Path) -> bytes:
