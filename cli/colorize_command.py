@@ -14,7 +14,6 @@ import signal
 import sys
 import threading
 import time
-from pathlib import Path
 
 from cli.argument_types import Bounded
 from cli.progress_display import add_quiet_argument, progress_display
