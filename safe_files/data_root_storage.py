@@ -151,6 +151,12 @@ def _version_in(info: dict) -> str:
     return f"{info.get('size')}|{info.get('ETag') or info.get('etag') or info.get('LastModified') or info.get('mtime')}"
 
 
+def _callers_url(filesystem: Any, folder: str | Path, listed: str) -> str:
+    """A listed name as a URL in the caller's spelling of the protocol (adlfs lists az:// as abfs://)."""
+    stored = filesystem.unstrip_protocol(listed)
+    return str(folder).split("://", 1)[0] + stored[stored.index("://"):]
+
+
 def versions_below(folder: str | Path) -> dict[str, str]:
     """URL -> `version_of` of every object below a remote `folder`, in one listing (not a request per object)."""
     def listing(filesystem: Any, path: str) -> dict[str, dict]:
@@ -160,9 +166,8 @@ def versions_below(folder: str | Path) -> dict[str, str]:
             return {}
 
     filesystem, _ = filesystem_of(folder)
-    protocol = str(folder).split("://", 1)[0]  # the caller's spelling, as list_files keeps it
     found = _on_store(folder, "list", listing)
-    return {protocol + (stored := filesystem.unstrip_protocol(name))[stored.index("://"):]: _version_in(info)
+    return {_callers_url(filesystem, folder, name): _version_in(info)
             for name, info in found.items() if info.get("type", "file") == "file"}
 
 
@@ -197,9 +202,7 @@ def list_files(folder: str | Path, recursive: bool = False) -> list[tuple[str, i
             continue
         modified = info.get("LastModified") or info.get("mtime") or info.get("last_modified") or 0
         stamp = modified.timestamp() if hasattr(modified, "timestamp") else float(modified or 0)
-        stored = filesystem.unstrip_protocol(name)  # adlfs spells az:// as abfs://: keep the caller's protocol
-        url = str(folder).split("://", 1)[0] + stored[stored.index("://"):]
-        rows.append((url, int(info.get("size") or 0), stamp))
+        rows.append((_callers_url(filesystem, folder, name), int(info.get("size") or 0), stamp))
     return sorted(rows)
 
 
