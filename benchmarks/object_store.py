@@ -1,10 +1,12 @@
-"""Data root on an object store against local disk, same run: shard writing and colorizing.
+"""Data root on an object store against local disk, same run: scraping, shard writing and colorizing.
 
-    python benchmarks/object_store.py [--photos 400] [--prints 48] [--rounds 3] [--model fast] [--out FILE]
+    python benchmarks/object_store.py [--urls 400] [--photos 400] [--prints 48] [--rounds 3] [--model fast] [--out FILE]
 
 The store is moto's S3 server on 127.0.0.1 (`moto_server`, started here as a child process, data in
 its memory), reached through s3fs exactly as a bucket would be (`AWS_ENDPOINT_URL`). Rounds alternate
 the order (disk first, then store first), so a slow neighbour on the machine costs both alike.
+- scrape: `scrape_url_list` of real Caltech-101 photos served by benchmarks/scrape.py's server process
+  on 127.0.0.1 (16 threads, no per-host gap, every check on) into a raw store on disk vs in the bucket;
 - shards: `build_shards` of real Caltech-101 photos (local folder in both cases) into a fresh shard
   folder on disk vs in the bucket, 2 worker processes, the default 256 px short side;
 - colorize: `colorize_input` of real archive prints, folder on disk -> folder on disk vs folder in the
@@ -82,6 +84,21 @@ def copy_prints(target: Path, count: int) -> int:
     return len(prints)
 
 
+def start_gallery(work: Path, count: int) -> tuple[subprocess.Popen, Path]:
+    """benchmarks/scrape.py's photo server in its own process; returns it and a URL list of `count` photos."""
+    photos = sorted((SHARED / "caltech101").rglob("*.jpg"))[:count]
+    (work / "served.txt").write_text("\n".join(str(photo) for photo in photos))
+    ready = work / "port"
+    server = subprocess.Popen([sys.executable, str(Path(__file__).with_name("scrape.py")), "--serve",
+                               str(work / "served.txt"), str(ready)])
+    deadline = time.monotonic() + 30
+    while not (ready.exists() and ready.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    url_list = work / "urls.txt"
+    url_list.write_text("".join(f"http://127.0.0.1:{ready.read_text()}/img/{index}.jpg\n" for index in range(len(photos))))
+    return server, url_list
+
+
 def upload_folder(local: Path, url: str) -> None:
     from safe_files.data_root_storage import upload_whole
 
@@ -91,6 +108,7 @@ def upload_folder(local: Path, url: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--urls", type=int, default=400, help="Caltech-101 photos to scrape from 127.0.0.1")
     parser.add_argument("--photos", type=int, default=400, help="Caltech-101 photos to shard")
     parser.add_argument("--prints", type=int, default=48, help="archive prints to colorize")
     parser.add_argument("--rounds", type=int, default=3)
@@ -105,9 +123,14 @@ def main() -> None:
     from inference.model_loading import resolve_bundle
     from preprocessing.shards.shard_build import build_shards
     from preprocessing.shards.shard_plan import ShardSettings
+    from scraping.scrape_runner import scrape_url_list
+    from scraping.scrape_settings import ScrapeSettings
+    from scraping.url_lists import read_url_list
 
     server, bucket = start_store()
     work = Path(tempfile.mkdtemp(prefix="tintype-store-bench-"))
+    gallery, url_list = start_gallery(work, args.urls)
+    scrape_settings = ScrapeSettings(threads=16, max_per_host=16, min_host_delay_s=0.0, allowed_networks=("127.0.0.1/32",))
     try:
         photos = link_photos(work / "photos", args.photos)
         prints = copy_prints(work / "prints", args.prints)
@@ -116,18 +139,29 @@ def main() -> None:
         upload_seconds = time.perf_counter() - started
         bundle = str(resolve_bundle(args.model))
         colorize_input(work / "prints", work / "warm-up", bundle, ColorizeSettings())  # model load, numba cache
-        times: dict[str, dict[str, list[float]]] = {"shards": {"disk": [], "s3": []}, "colorize": {"disk": [], "s3": []}}
+        times: dict[str, dict[str, list[float]]] = {stage: {"disk": [], "s3": []} for stage in ("scrape", "shards", "colorize")}
         # The emulator runs on this machine's cores: its CPU seconds per s3 round say how much of the
         # difference is the server's own work (a real bucket does that work elsewhere).
-        server_cpu: dict[str, list[float]] = {"shards": [], "colorize": []}
+        server_cpu: dict[str, list[float]] = {"scrape": [], "shards": [], "colorize": []}
         server_process = psutil.Process(server.pid)
 
         def cpu_of_server() -> float:
             used = server_process.cpu_times()
             return used.user + used.system
-        shard_bytes, colorized = 0, 0
+        shard_bytes, colorized, scraped = 0, 0, 0
         for round_index in range(args.rounds):
             order = ("disk", "s3") if round_index % 2 == 0 else ("s3", "disk")
+            for where in order:
+                target = str(work / f"raw-{round_index}") if where == "disk" else f"{bucket}/raw-{round_index}"
+                started, server_started = time.perf_counter(), cpu_of_server()
+                summary_of_scrape = scrape_url_list(target, read_url_list(url_list), scrape_settings, "bench")
+                times["scrape"][where].append(time.perf_counter() - started)
+                if where == "s3":
+                    server_cpu["scrape"].append(cpu_of_server() - server_started)
+                else:
+                    shutil.rmtree(target)
+                assert summary_of_scrape.images_failed == 0, summary_of_scrape
+                scraped = summary_of_scrape.images_ok
             for where in order:
                 target = str(work / f"shards-{round_index}") if where == "disk" else f"{bucket}/shards-{round_index}"
                 started, server_started = time.perf_counter(), cpu_of_server()
@@ -167,6 +201,7 @@ def main() -> None:
             "store": "moto_server (S3 API, in memory) on 127.0.0.1 through s3fs",
             "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
             "rounds": args.rounds,
+            "scrape": {**summary("scrape", scraped), "settings": "16 threads, no per-host gap, every check on"},
             "shards": {**summary("shards", photos), "settings": "short side 256, lab8 default codec, 2 worker processes",
                        "shard_megabytes": round(shard_bytes / 1e6, 1)},
             "colorize": {**summary("colorize", prints), "model": args.model, "colorized": colorized,
@@ -175,6 +210,7 @@ def main() -> None:
         }
         emit(report, args.out)
     finally:
+        gallery.terminate()
         server.terminate()
         server.wait(timeout=30)
         shutil.rmtree(work, ignore_errors=True)
