@@ -44,6 +44,9 @@ class ColorizePlan:
     output: str
     batches: list[list[dict]] = field(default_factory=list)  # MemberRef / MemberProblem as dicts
     created_at: float = 0.0
+    # Inbox mode: each planned entry's fingerprint when it was planned (InboxIndex.fingerprint). The run
+    # remembers these, not the entry as it is afterwards: a file replaced mid-run is planned again.
+    inbox_fingerprints: dict[str, dict] = field(default_factory=dict)
 
     @property
     def images(self) -> int:
@@ -193,13 +196,16 @@ def filter_plan_for_inbox(plan_path: str | Path, bundle: str | Path, settings: C
     batch_images = max((len(batch) for batch in plan.batches), default=DEFAULT_BATCH_IMAGES)
     kept = [item for batch in plan.batches for item in batch if not index.is_seen(entry_of(_item(item)), version)]
     plan.batches = [kept[i : i + batch_images] for i in range(0, len(kept), batch_images)]
+    plan.inbox_fingerprints = {entry: fingerprint for entry in sorted({entry_of(_item(item)) for item in kept})
+                               if (fingerprint := index.fingerprint(entry, version)) is not None}
     filtered = storage.join(storage.parent_of(plan_path), f"{plan_id(plan_path)}-inbox-{version[:16]}.json")
     write_json_atomic(filtered, asdict(plan))
     return filtered
 
 
 def mark_inbox_entries(plan_path: str | Path, bundle: str | Path, settings: ColorizeSettings = ColorizeSettings()) -> None:
-    """After a run: remember the inbox entries whose every image is settled (none failed)."""
+    """After a run: remember the inbox entries whose every image is settled (none failed), each as it
+    was when planned."""
     plan = ColorizePlan.load(plan_path)
     version = ledger_version(bundle_version(bundle), settings)
     workspace = open_output(plan.output).workspace
@@ -210,7 +216,8 @@ def mark_inbox_entries(plan_path: str | Path, bundle: str | Path, settings: Colo
             item = _item(record)
             entry = entry_of(item)
             entries[entry] = entries.get(entry, True) and item.name not in failed_sources
-    InboxIndex(workspace, plan.source).mark({e for e, clean in entries.items() if clean}, version)
+    InboxIndex(workspace, plan.source).mark(
+        {entry: plan.inbox_fingerprints[entry] for entry, clean in entries.items() if clean and entry in plan.inbox_fingerprints})
 
 
 def bundle_version(bundle: str | Path) -> str:

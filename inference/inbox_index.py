@@ -4,7 +4,8 @@ Each top-level entry of the inbox (an image or an archive, anywhere below the in
 by (relative path, size, mtime, model version) once a run colorized all of it without failures. An
 inbox on an object store (`s3://bucket/inbox`) fingerprints an entry by its size and ETag instead
 (storage.version_of; an object's mtime is its upload time), all read in one listing per run.
-A scheduled run then lists only entries that are new, changed, or had failures; the ledger still
+An entry is remembered as it was when its run planned it, so one replaced during the run is done
+again by the next. A scheduled run then lists only entries that are new, changed, or had failures; the ledger still
 decides per image, so a file renamed into the inbox costs a hash, not a colorization.
 """
 
@@ -50,9 +51,8 @@ class InboxIndex:
         return (current is not None and same_version(recorded.get("model_version"), model_version)
                 and recorded == {**current, "model_version": recorded["model_version"]})
 
-    def mark(self, entries: set[str], model_version: str) -> None:
-        for entry in entries:
-            current = self.fingerprint(entry, model_version)
-            if current is not None:
-                self.seen[entry] = current
+    def mark(self, fingerprints: dict[str, dict]) -> None:
+        """Remember finished entries by the fingerprints they had when planned (a file replaced during the
+        run then no longer matches, and the next run colorizes it again)."""
+        self.seen.update(fingerprints)
         write_json_atomic(self.path, self.seen)
