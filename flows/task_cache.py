@@ -34,10 +34,10 @@ def stat_fingerprint(paths: list[str | Path]) -> str:
 
 
 def _stat_lines(paths: list[str | Path]) -> Iterator[str]:
-    folders: dict[str, dict[str, tuple[int, float]]] = {}  # a remote folder -> its objects' (size, modified)
+    listings = storage.FolderListings()  # remote inputs: one listing per folder they sit in
     for root in paths:
         if storage.is_remote(root):
-            yield from _remote_stat_lines(str(root).rstrip("/"), folders)
+            yield from _remote_stat_lines(str(root).rstrip("/"), listings)
             continue
         root = storage.local_path(root)
         yield str(root.resolve())
@@ -57,18 +57,14 @@ def _stat_lines(paths: list[str | Path]) -> Iterator[str]:
                 yield f"{os.path.relpath(path, root)}|{stat.st_size}|{stat.st_mtime_ns}\n"
 
 
-def _remote_stat_lines(root: str, folders: dict[str, dict[str, tuple[int, float]]]) -> Iterator[str]:
-    """An object-store input's URL, size and modified time, or every object's below a folder. Objects
-    are looked up in one listing of their folder, shared by all inputs there: a list file naming
-    100,000 objects costs a request per folder, not two per object."""
+def _remote_stat_lines(root: str, listings: storage.FolderListings) -> Iterator[str]:
+    """An object-store input's URL, size and modified time, or every object's below a folder (a list
+    file naming 100,000 objects costs a listing per folder, not two requests per object)."""
     yield root
     if "/" in root.split("://", 1)[1]:  # below a bucket: perhaps one object
-        folder = str(storage.parent_of(root))
-        if folder not in folders:
-            folders[folder] = {url: (size, modified) for url, size, modified in storage.list_files(folder)}
-        if root in folders[folder]:
-            size, modified = folders[folder][root]
-            yield f"|{size}|{modified}"
+        found = listings.entry(root)
+        if found is not None:
+            yield f"|{found[0]}|{found[1]}"
             return
     for url, size, modified in storage.list_files(root, recursive=True):  # a folder (or nothing: no lines)
         yield f"{url}|{size}|{modified}\n"

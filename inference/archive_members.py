@@ -248,7 +248,7 @@ def _list_tar(path: Path | IO[bytes], max_bytes: int, container: str | None = No
 def _listed_entries(list_path: str | Path) -> Iterator[tuple[str, str | Path]]:
     """(line, the location it names) for every entry of a list file: a URL as it is, an absolute path,
     or a relative line below the list file's folder (a URL's folder for a list on a store)."""
-    base = storage.parent_of(list_path) if storage.is_remote(list_path) else storage.local_path(list_path).resolve().parent
+    base = _folder_of_list(list_path)
     for line in storage.read_lines(list_path):
         entry = line.strip()
         if not entry or entry.startswith("#"):
@@ -259,6 +259,11 @@ def _listed_entries(list_path: str | Path) -> Iterator[tuple[str, str | Path]]:
             yield entry, Path(entry) if Path(entry).is_absolute() else Path(base) / entry
         else:
             yield entry, _normalised_url(str(storage.join(base, entry)))
+
+
+def _folder_of_list(list_path: str | Path) -> str | Path:
+    """Where a list file's relative lines are: its folder's URL, or its real folder on disk."""
+    return storage.parent_of(list_path) if storage.is_remote(list_path) else storage.local_path(list_path).resolve().parent
 
 
 def _normalised_url(url: str) -> str:
@@ -286,34 +291,26 @@ def _listed_name(target: str | Path, base: str | Path) -> str:
     return real.relative_to(base).as_posix() if real.is_relative_to(base) else real.relative_to(real.anchor).as_posix()
 
 
-class _ListedObjects:
-    """Sizes of listed objects, one listing per folder they sit in (not a request per line)."""
-
-    def __init__(self) -> None:
-        self.folders: dict[str, dict[str, int] | str] = {}  # folder -> sizes, or why it cannot be listed
-
-    def size(self, url: str) -> int | str:
-        """The object's size, or why it cannot be read (a missing object, bucket or permission)."""
-        folder = str(storage.parent_of(url))
-        if folder not in self.folders:
-            try:
-                self.folders[folder] = {found: size for found, size, _modified in storage.list_files(folder)}
-            except storage.StorageRefused as error:  # one line's bucket, not the whole list
-                self.folders[folder] = str(error)
-        listed = self.folders[folder]
-        return listed if isinstance(listed, str) else listed.get(url, "listed file does not exist")
+def _listed_object_size(objects: storage.FolderListings, url: str) -> int | str:
+    """A listed object's size, or why it cannot be read (a missing object; one line's bucket or permission,
+    not the whole list's)."""
+    try:
+        found = objects.entry(url)
+    except storage.StorageRefused as error:
+        return str(error)
+    return "listed file does not exist" if found is None else found[0]
 
 
 def _list_file_of_paths(list_path: str | Path, max_bytes: int) -> Iterator[MemberRef | MemberProblem]:
-    base = storage.parent_of(list_path) if storage.is_remote(list_path) else storage.local_path(list_path).resolve().parent
-    objects = _ListedObjects()
+    base = _folder_of_list(list_path)
+    objects = storage.FolderListings()  # one listing per folder the lines name, not a request per line
     for entry, target in _listed_entries(list_path):
         if storage.is_remote(target):
             checked = _checked_name(_listed_name(target, base))
             if isinstance(checked, MemberProblem):
                 yield MemberProblem(entry, checked.reason, checked.detail)
                 continue
-            size, name, location = objects.size(str(target)), checked, str(target)
+            size, name, location = _listed_object_size(objects, str(target)), checked, str(target)
         else:
             real = Path(os.path.realpath(target))
             # Mirror the layout below the list file; other absolute paths keep their parts minus the root.

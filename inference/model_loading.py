@@ -22,6 +22,10 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from safe_files import data_root_storage as storage  # light: fsspec only once a URL is read
+from safe_files.atomic_output import atomic_folder
+from safe_files.identity import identity_of
+
 if TYPE_CHECKING:
     from torch import nn
 
@@ -42,7 +46,7 @@ def resolve_bundle(model: str | os.PathLike | None) -> Path:
     existing folder of the same name wins over a shipped name)."""
     if not model:
         return default_bundle_path()
-    if _is_url(model):
+    if storage.is_remote(model):
         return fetched_bundle(str(model))
     path = Path(model)
     if str(model) in SHIPPED_NAMES and not path.exists():
@@ -55,12 +59,7 @@ def bundle_argument(model: str | os.PathLike | None) -> str:
     cache; fetched here once, so a missing or unfinished bundle fails before any task), anything else
     its resolved folder."""
     bundle = resolve_bundle(model)
-    return str(model) if _is_url(model) else str(bundle)
-
-
-def _is_url(model: str | os.PathLike | None) -> bool:
-    """An object-store URL (storage.is_remote, without importing fsspec here)."""
-    return bool(model) and "://" in str(model) and not str(model).lower().startswith("file://")
+    return str(model) if storage.is_remote(model) else str(bundle)
 
 
 def fetched_bundle(url: str, attempts: int = 3) -> Path:
@@ -68,11 +67,6 @@ def fetched_bundle(url: str, attempts: int = 3) -> Path:
 
     Whole means: version.txt is stored and no other file of the bundle is newer (a re-export uploads
     version.txt last), and version.txt is unchanged after the download (else it is downloaded again)."""
-    # fsspec here, not at the top: choosing a shipped bundle (`tintype colorize --help`) needs none.
-    from safe_files import data_root_storage as storage
-    from safe_files.atomic_output import atomic_folder
-    from safe_files.identity import identity_of
-
     url = url.rstrip("/")
     for _ in range(attempts):
         stored = {object_url[len(url) + 1:]: (object_url, modified)

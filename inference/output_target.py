@@ -91,92 +91,22 @@ class DirectoryOutput:
         return str(self.root)
 
 
-class ZipOutput:
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.workspace = self.path.with_name(self.path.name + WORKSPACE_NAME)
-        self.staged = DirectoryOutput(self.workspace / "staged")
-        self.workspace.mkdir(exist_ok=True)
-        self.scratch = self.workspace
-        self._names: set[str] = set()
-        self._names_stamp: tuple[int, int] | None = None
+class _StagedZip:
+    """What a .zip output does on disk and on a store alike: outputs go to a staging folder
+    (`staged`), and a name is there or in the current zip; `finalize()` packs (in the subclasses)."""
 
-    def _zipped_names(self) -> set[str]:
-        """Names in the current zip, read once per zip version (not once per lookup)."""
-        stamp = (self.path.stat().st_mtime_ns, self.path.stat().st_size) if self.path.is_file() else None
-        if stamp != self._names_stamp:
-            self._names_stamp = stamp
-            self._names = set()
-            if stamp is not None:
-                with zipfile.ZipFile(self.path) as archive:
-                    self._names = set(archive.namelist())
-        return self._names
+    path: str | Path
+    staged: "DirectoryOutput | RemoteDirectoryOutput"
 
-    def write(self, name: str, data: bytes) -> None:
-        self.staged.write(name, data)
-
-    def write_with(self, name: str, writer: Callable[[Path], T]) -> T:
-        return self.staged.write_with(name, writer)
-
-    def exists(self, name: str) -> bool:
-        return self.staged.exists(name) or name in self._zipped_names()
-
-    def read(self, name: str) -> bytes:
-        if self.staged.exists(name):
-            return self.staged.read(name)
-        with zipfile.ZipFile(self.path) as archive:
-            return archive.read(name)
-
-    def finalize(self) -> None:
-        self.staged.finalize()  # temporaries of writes a kill interrupted
-        for leftover in leftover_temporaries(self.path.parent, glob.escape(self.path.name)):
-            leftover.unlink(missing_ok=True)  # a pack a kill interrupted (a whole zip is renamed, never left)
-        staged = sorted(
-            p for p in self.staged.root.rglob("*") if p.is_file() and WORKSPACE_NAME not in p.relative_to(self.staged.root).parts and not p.name.startswith(".")
-        )
-        if not staged:
-            return
-        names = {p.relative_to(self.staged.root).as_posix(): p for p in staged}
-        with atomic_path(self.path) as temporary, zipfile.ZipFile(temporary, "w") as out:
-            if self.path.is_file():
-                _copy_members(self.path, out, skip=names)
-            for name, file in sorted(names.items()):
-                stored = file.suffix.lower() in _STORED_SUFFIXES
-                out.write(file, name, compress_type=zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED)
-        for file in staged:
-            file.unlink()
-
-    def __str__(self) -> str:
-        return str(self.path)
-
-
-def _copy_members(previous: Path | IO[bytes], out: zipfile.ZipFile, skip: Iterable[str]) -> None:
-    """Every member of the `previous` zip into `out`, except those named in `skip` (restaged: the newer wins)."""
-    skip = set(skip)
-    with zipfile.ZipFile(previous) as archive:
-        for info in archive.infolist():
-            if info.filename not in skip:
-                with archive.open(info) as source, out.open(info, "w") as target:
-                    shutil.copyfileobj(source, target, 1 << 20)
-
-
-class RemoteZipOutput:
-    """A .zip on an object store: staged objects, packed locally and uploaded whole (module doc)."""
-
-    def __init__(self, path: str) -> None:
-        self.path = str(path)
-        self.workspace = f"{self.path}{WORKSPACE_NAME}"
-        self.staged = RemoteDirectoryOutput(storage.join(self.workspace, "staged"))
-        self.scratch = storage.local_work_folder(self.path, "colorize")
+    def __init__(self) -> None:
         self._names: set[str] = set()
         self._names_version: str | None = None
 
     def _zipped_names(self) -> set[str]:
-        """Names in the current zip, read once per zip version (its size and ETag)."""
+        """Names in the current zip, read once per zip version (size and mtime, or size and ETag)."""
         try:
             version: str | None = storage.version_of(self.path)
-        except storage.StorageRefused:  # no zip yet (one request either way)
+        except (FileNotFoundError, storage.StorageRefused):  # no zip yet (one request either way)
             version = None
         if version != self._names_version:
             self._names_version = version
@@ -200,6 +130,60 @@ class RemoteZipOutput:
             return self.staged.read(name)
         with storage.open_for_reading(self.path) as handle, zipfile.ZipFile(handle) as archive:
             return archive.read(name)
+
+    def __str__(self) -> str:
+        return str(self.path)
+
+
+class ZipOutput(_StagedZip):
+    def __init__(self, path: str | Path) -> None:
+        super().__init__()
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.workspace = self.path.with_name(self.path.name + WORKSPACE_NAME)
+        self.staged = DirectoryOutput(self.workspace / "staged")
+        self.workspace.mkdir(exist_ok=True)
+        self.scratch = self.workspace
+
+    def finalize(self) -> None:
+        self.staged.finalize()  # temporaries of writes a kill interrupted
+        for leftover in leftover_temporaries(self.path.parent, glob.escape(self.path.name)):
+            leftover.unlink(missing_ok=True)  # a pack a kill interrupted (a whole zip is renamed, never left)
+        staged = sorted(
+            p for p in self.staged.root.rglob("*") if p.is_file() and WORKSPACE_NAME not in p.relative_to(self.staged.root).parts and not p.name.startswith(".")
+        )
+        if not staged:
+            return
+        names = {p.relative_to(self.staged.root).as_posix(): p for p in staged}
+        with atomic_path(self.path) as temporary, zipfile.ZipFile(temporary, "w") as out:
+            if self.path.is_file():
+                _copy_members(self.path, out, skip=names)
+            for name, file in sorted(names.items()):
+                stored = file.suffix.lower() in _STORED_SUFFIXES
+                out.write(file, name, compress_type=zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED)
+        for file in staged:
+            file.unlink()
+
+
+def _copy_members(previous: Path | IO[bytes], out: zipfile.ZipFile, skip: Iterable[str]) -> None:
+    """Every member of the `previous` zip into `out`, except those named in `skip` (restaged: the newer wins)."""
+    skip = set(skip)
+    with zipfile.ZipFile(previous) as archive:
+        for info in archive.infolist():
+            if info.filename not in skip:
+                with archive.open(info) as source, out.open(info, "w") as target:
+                    shutil.copyfileobj(source, target, 1 << 20)
+
+
+class RemoteZipOutput(_StagedZip):
+    """A .zip on an object store: staged objects, packed locally and uploaded whole (module doc)."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self.path = str(path)
+        self.workspace = f"{self.path}{WORKSPACE_NAME}"
+        self.staged = RemoteDirectoryOutput(storage.join(self.workspace, "staged"))
+        self.scratch = storage.local_work_folder(self.path, "colorize")
 
     def finalize(self) -> None:
         """Pack (previous members + staged objects) in the local work folder, upload it under the final
@@ -233,9 +217,6 @@ class RemoteZipOutput:
             packed.unlink(missing_ok=True)
         for url, _name, _size, _modified in staged:
             storage.remove(url)
-
-    def __str__(self) -> str:
-        return self.path
 
 
 class RemoteDirectoryOutput:

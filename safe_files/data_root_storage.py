@@ -20,9 +20,6 @@ import tempfile
 from pathlib import Path
 from typing import IO, Any, Callable, Iterator, TypeVar
 
-import fsspec
-from fsspec.implementations.local import LocalFileSystem
-
 from safe_files.identity import identity_of
 
 LOCAL_PROTOCOLS = ("file", "local")
@@ -55,6 +52,9 @@ def local_path(location: str | Path) -> Path:
     """A local location as a Path (`file:///data` -> /data)."""
     text = str(location)
     if "://" in text:
+        import fsspec  # here, not at the top: plain paths and `is_remote` need none (`tintype --help` stays light)
+        from fsspec.implementations.local import LocalFileSystem
+
         filesystem, path = fsspec.core.url_to_fs(text)
         assert isinstance(filesystem, LocalFileSystem), text
         return Path(path)
@@ -65,6 +65,8 @@ def local_path(location: str | Path) -> Path:
 def _filesystem(protocol: str) -> Any:
     # Listings are not cached: another process (a killed run's successor, a Dask worker) writes the
     # same root, and a stale listing would hide its objects from a skip decision.
+    import fsspec
+
     try:
         return fsspec.filesystem(protocol, use_listings_cache=False, skip_instance_cache=True)
     except ImportError as error:
@@ -102,6 +104,13 @@ def _failure(location: str | Path, error: Exception, doing: str) -> StorageError
         f"cannot {doing} {location}: {what}; credentials and endpoint come from the environment "
         "(AWS_PROFILE, AWS_ACCESS_KEY_ID, AWS_ENDPOINT_URL for an S3-compatible server)"
     )
+
+
+def raise_if_transient(error: BaseException) -> None:
+    """Re-raise a store failure that asking again may cure (unreachable, throttled): the caller then
+    retries rather than recording a verdict. Missing or refused objects and local errors pass."""
+    if isinstance(error, StorageError) and not isinstance(error, StorageRefused):
+        raise error
 
 
 def _on_store(location: str | Path, doing: str, call: Callable[[Any, str], T]) -> T:
@@ -157,18 +166,25 @@ def _callers_url(filesystem: Any, folder: str | Path, listed: str) -> str:
     return str(folder).split("://", 1)[0] + stored[stored.index("://"):]
 
 
-def versions_below(folder: str | Path) -> dict[str, str]:
-    """URL -> `version_of` of every object below a remote `folder`, in one listing (not a request per object)."""
+def _listed(folder: str | Path, recursive: bool) -> Iterator[tuple[str, dict]]:
+    """(URL in the caller's spelling, the store's info) of every object below a remote `folder` (directly,
+    or at any depth), in one request; an absent folder is empty (an object store has no empty folders)."""
     def listing(filesystem: Any, path: str) -> dict[str, dict]:
-        try:
-            return filesystem.find(path, detail=True)
+        try:  # no separate existence check: one request per listing
+            return filesystem.find(path, detail=True) if recursive else {
+                entry["name"]: entry for entry in filesystem.ls(path, detail=True) if entry.get("type") == "file"}
         except FileNotFoundError:
             return {}
 
     filesystem, _ = filesystem_of(folder)
-    found = _on_store(folder, "list", listing)
-    return {_callers_url(filesystem, folder, name): _version_in(info)
-            for name, info in found.items() if info.get("type", "file") == "file"}
+    for name, info in _on_store(folder, "list", listing).items():
+        if info.get("type", "file") == "file":
+            yield _callers_url(filesystem, folder, name), info
+
+
+def versions_below(folder: str | Path) -> dict[str, str]:
+    """URL -> `version_of` of every object below a remote `folder`, in one listing (not a request per object)."""
+    return {url: _version_in(info) for url, info in _listed(folder, recursive=True)}
 
 
 def read_bytes(location: str | Path) -> bytes:
@@ -187,23 +203,34 @@ def open_for_reading(location: str | Path, block_size: int = 8 << 20) -> IO[byte
 def list_files(folder: str | Path, recursive: bool = False) -> list[tuple[str, int, float]]:
     """(URL, size, modified time) of every object below a remote `folder` (directly, or at any depth),
     sorted by URL; an absent folder is empty (an object store has no empty folders)."""
-    def listing(filesystem: Any, path: str) -> dict[str, dict]:
-        try:  # no separate existence check: one request per listing
-            return filesystem.find(path, detail=True) if recursive else {
-                entry["name"]: entry for entry in filesystem.ls(path, detail=True) if entry.get("type") == "file"}
-        except FileNotFoundError:
-            return {}
-
-    filesystem, _ = filesystem_of(folder)
-    found = _on_store(folder, "list", listing)
     rows = []
-    for name, info in found.items():
-        if info.get("type", "file") != "file":
-            continue
+    for url, info in _listed(folder, recursive):
         modified = info.get("LastModified") or info.get("mtime") or info.get("last_modified") or 0
         stamp = modified.timestamp() if hasattr(modified, "timestamp") else float(modified or 0)
-        rows.append((_callers_url(filesystem, folder, name), int(info.get("size") or 0), stamp))
+        rows.append((url, int(info.get("size") or 0), stamp))
     return sorted(rows)
+
+
+class FolderListings:
+    """Objects looked up by URL in one listing of their folder, shared by every lookup there: a list
+    naming 100,000 objects costs a request per folder, not one per object. A folder that cannot be
+    listed (missing bucket, access denied) is asked once; each lookup there raises its StorageRefused."""
+
+    def __init__(self) -> None:
+        self._folders: dict[str, dict[str, tuple[int, float]] | StorageRefused] = {}
+
+    def entry(self, url: str) -> tuple[int, float] | None:
+        """(size, modified time) of the object at `url`, or None if its folder holds no such object."""
+        folder = str(parent_of(url))
+        if folder not in self._folders:
+            try:
+                self._folders[folder] = {found: (size, modified) for found, size, modified in list_files(folder)}
+            except StorageRefused as error:
+                self._folders[folder] = error
+        listed = self._folders[folder]
+        if isinstance(listed, StorageRefused):
+            raise listed
+        return listed.get(url)
 
 
 def remove(location: str | Path) -> None:

@@ -123,11 +123,8 @@ def analyse_part(
     for position, (path, sha256) in enumerate(items, start=1):
         try:
             record = analyse_image(path, sha256, settings)
-        except storage.StorageError as error:
-            if not isinstance(error, storage.StorageRefused):
-                raise  # the store unreachable: the task's retry reads it again, no verdict recorded
-            record = {"path": path, "sha256": sha256, "reason": "unreadable", "detail": str(error)}
-        except OSError as error:  # vanished or unreadable file: recorded, never fatal
+        except OSError as error:  # vanished or unreadable file, missing object: recorded, never fatal
+            storage.raise_if_transient(error)  # the store unreachable: the task's retry reads it again
             record = {"path": path, "sha256": sha256, "reason": "unreadable", "detail": str(error)}
         lines.append(json.dumps(record))
         if progress:

@@ -247,11 +247,8 @@ def write_part(
         path, digest = item
         try:
             return encode_image_file(path, digest, policy, settings.codec)
-        except storage.StorageError as error:
-            if not isinstance(error, storage.StorageRefused):
-                raise  # the store unreachable: the task's retry resumes the part, nothing skipped for it
-            return {"path": path, "sha256": digest, "reason": "unreadable", "detail": str(error)}
         except (ImageRejected, OSError) as error:
+            storage.raise_if_transient(error)  # the store unreachable: the task's retry resumes the part
             reason = error.reason if isinstance(error, ImageRejected) else "unreadable"
             return {"path": path, "sha256": digest, "reason": reason, "detail": str(error)}
 
